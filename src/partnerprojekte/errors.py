@@ -1,0 +1,87 @@
+"""The exception hierarchy: domain errors (caller's fault) and infrastructure errors (retryable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PartnerprojekteError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class DomainError(PartnerprojekteError):
+    """Something the caller did wrong; never retried."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One validation problem: the field path (e.g. ``financing.sources[1].amount_eur``) and a German message."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ValidationError(DomainError):
+    """Invalid input; carries one or more field errors with German messages."""
+
+    def __init__(self, errors: list[FieldError] | FieldError | str, *, source: str = "") -> None:
+        if isinstance(errors, str):
+            errors = [FieldError("", errors)]
+        elif isinstance(errors, FieldError):
+            errors = [errors]
+        self.errors = errors
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """All errors as German text, one per line."""
+        head = f"{self.source}: " if self.source else ""
+        if len(self.errors) == 1:
+            return f"{head}{self.errors[0]}"
+        lines = [f"{head}{len(self.errors)} Fehler:"]
+        lines += [f"  - {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+class NotFound(DomainError):
+    """An id, user or reference value that does not exist."""
+
+
+class TransitionRefused(DomainError):
+    """An event or action that the workflow refuses: wrong state, missing input, failed guard or role."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        event: str,
+        state: str | None,
+        reason: str,
+        criterion: str | None = None,
+        role: str | None = None,
+    ) -> None:
+        self.event = event
+        self.state = state
+        self.reason = reason  # one of: state, input, guard, role, approval
+        self.criterion = criterion
+        self.role = role
+        super().__init__(message)
+
+
+class ConflictError(DomainError):
+    """The proposal changed meanwhile; the caller may retry with fresh data."""
+
+
+class InfrastructureError(PartnerprojekteError):
+    """IO that failed and may be retried."""
+
+
+class DeliveryFailed(InfrastructureError):
+    """A message could not be delivered (yet)."""
+
+
+class AuditChainBroken(PartnerprojekteError):
+    """The audit chain of a proposal does not verify."""
