@@ -1,4 +1,4 @@
-"""One Settings object; the only reader of ``os.environ`` (prefix ``PARTNERPROJEKTE_``, nested with ``__``)."""
+"""One Settings object; the only reader of ``os.environ`` (prefix ``PARTNERPROJEKTE_``, nesting ``__``)."""
 
 from __future__ import annotations
 

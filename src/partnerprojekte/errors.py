@@ -15,7 +15,7 @@ class DomainError(PartnerprojekteError):
 
 @dataclass(frozen=True)
 class FieldError:
-    """One validation problem: the field path (e.g. ``financing.sources[1].amount_eur``) and a German message."""
+    """One validation problem: the field path (e.g. ``financing.sources[1].amount_eur``), German text."""
 
     path: str
     message: str

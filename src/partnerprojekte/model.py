@@ -206,6 +206,25 @@ class Event(StrEnum):
     WITHDRAW = "withdraw"
 
 
+EVENT_LABELS: dict[Event, str] = {
+    Event.SUBMIT: "Einreichen",
+    Event.REVISE: "Überarbeiten",
+    Event.TAKE_UP: "Aufgreifen",
+    Event.START_COORDINATION: "Abstimmung einleiten",
+    Event.REQUEST_CHANGES: "Änderungen anfordern",
+    Event.RECOGNISE: "Anerkennen",
+    Event.DECLINE: "Nicht weiterverfolgen",
+    Event.INTEGRATE_INTO_PILLAR_1: "In die 1. Säule integrieren",
+    Event.REOPEN: "Wieder aufnehmen",
+    Event.WITHDRAW: "Zurückziehen",
+}
+
+
+def event_label(event: Event) -> str:
+    """German label with the code name, e.g. „Aufgreifen“ (take_up)."""
+    return f"„{EVENT_LABELS[event]}“ ({event.value})"
+
+
 class Action(StrEnum):
     """Audited actions that do not change the state."""
 
@@ -214,3 +233,12 @@ class Action(StrEnum):
     COMMENT = "comment"
     APPROVE = "approve"
     WITHDRAW_APPROVAL = "withdraw_approval"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.ASSIGN_RESSORT: "Ressort zugeordnet",
+    Action.CONFIRM_CRITERION: "Kriterium bestätigt",
+    Action.COMMENT: "Kommentar",
+    Action.APPROVE: "Zustimmung",
+    Action.WITHDRAW_APPROVAL: "Zustimmung zurückgenommen",
+}

@@ -1,0 +1,653 @@
+"""The command line ``partnerprojekte`` (spec §8): German messages, ``--json`` with English keys.
+
+Exit codes: 0 success, 1 audit chain broken or unexpected failure, 2 invalid input,
+3 event refused, 4 conflict. Heavy modules (SQLAlchemy, pydantic) are imported inside the
+commands, so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from partnerprojekte import cli_i18n
+
+cli_i18n.install()
+
+import datetime as dt  # noqa: E402 - German click texts must be installed first
+import json  # noqa: E402
+import sys  # noqa: E402
+from enum import StrEnum  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn  # noqa: E402
+
+import click  # noqa: E402
+import typer  # noqa: E402
+
+from partnerprojekte.errors import (  # noqa: E402
+    AuditChainBroken,
+    ConflictError,
+    NotFound,
+    PartnerprojekteError,
+    TransitionRefused,
+    ValidationError,
+)
+from partnerprojekte.model import (  # noqa: E402
+    CRITERION_LABELS,
+    EVENT_LABELS,
+    Criterion,
+    Event,
+    ReasonCode,
+    Role,
+    State,
+    Visibility,
+)
+
+if TYPE_CHECKING:
+    from partnerprojekte.services import Outcome, Services
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3, 4
+
+
+class _DiagramFormat(StrEnum):
+    MERMAID = "mermaid"
+    SVG = "svg"
+
+app = typer.Typer(
+    name="partnerprojekte",
+    help="Qualifizierung der Partnerprojekte der Ruhr-Konferenz: prüfen, einreichen, entscheiden, berichten.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Personen und Rollen verwalten.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(users_app, name="users")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
+AsOpt = Annotated[str, typer.Option("--as", help="E-Mail der handelnden Person.", metavar="EMAIL")]
+IdArg = Annotated[str, typer.Argument(help="Vorschlags-ID, z. B. PP-0001.", metavar="ID")]
+FileArg = Annotated[Path, typer.Argument(help="Vorschlagsdatei (YAML oder JSON); - liest die Standardeingabe.",
+                                         metavar="DATEI")]
+
+
+# --- plumbing ---------------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int, *, as_json: bool = False, data: dict[str, Any] | None = None) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps({"error": {"message": message, "exit_code": code, **(data or {})}},
+                              ensure_ascii=False))
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _handle(exc: Exception, as_json: bool) -> NoReturn:
+    """Map an error to its exit code and German message (the one place that does so)."""
+    if isinstance(exc, ValidationError):
+        _fail(f"Ungültige Eingabe: {exc.render()}", EXIT_INVALID, as_json=as_json,
+              data={"kind": "invalid", "fields": [{"path": e.path, "message": e.message} for e in exc.errors]})
+    if isinstance(exc, NotFound):
+        _fail(f"Nicht gefunden: {exc}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
+    if isinstance(exc, TransitionRefused):
+        _fail(f"Abgelehnt: {exc}", EXIT_REFUSED, as_json=as_json,
+              data={"kind": "refused", "event": exc.event, "state": exc.state, "reason": exc.reason,
+                    "criterion": exc.criterion, "role": exc.role})
+    if isinstance(exc, ConflictError):
+        _fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
+    if isinstance(exc, AuditChainBroken):
+        _fail(str(exc), EXIT_FAILED, as_json=as_json, data={"kind": "audit"})
+    _fail(f"Fehler: {exc}", EXIT_FAILED, as_json=as_json, data={"kind": "error"})
+
+
+def _services() -> Services:
+    from sqlalchemy import inspect
+
+    from partnerprojekte.config import get_settings
+    from partnerprojekte.db.engine import Database, make_engine
+    from partnerprojekte.services import Services
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url())
+    if not inspect(engine).has_table("alembic_version"):
+        raise ValidationError(
+            "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
+        )
+    return Services(Database(engine), settings)
+
+
+def _read_file(path: Path, limit: int | None = None) -> bytes:
+    """Read at most one byte more than the limit: enough to refuse an oversized file, never more."""
+    from partnerprojekte.config import get_settings
+
+    limit = limit or get_settings().max_proposal_bytes
+    try:
+        if str(path) == "-":
+            return sys.stdin.buffer.read(limit + 1)
+        with path.open("rb") as fh:
+            return fh.read(limit + 1)
+    except FileNotFoundError:
+        raise ValidationError(f"DATEI: „{path}“ gibt es nicht.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"DATEI: „{path}“ ist ein Verzeichnis, keine Datei.") from None
+    except PermissionError:
+        raise ValidationError(f"DATEI: „{path}“ ist nicht lesbar (keine Berechtigung).") from None
+    except OSError as exc:
+        raise ValidationError(f"DATEI: „{path}“ lässt sich nicht lesen: {exc.strerror}") from None
+
+
+def _proposal_id(text: str) -> int:
+    from partnerprojekte.ids import parse_id
+
+    return parse_id(text)
+
+
+def _choice(value: str, enum_cls: Any, what: str) -> Any:
+    try:
+        return enum_cls(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationError(f"{what}: unbekannter Wert „{value}“ – erlaubt: {allowed}.") from None
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return "–"
+    from zoneinfo import ZoneInfo
+
+    from partnerprojekte.config import get_settings
+
+    moment = dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(get_settings().timezone))
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def _print_check(check: dict[str, Any]) -> None:
+    from partnerprojekte.model import Verdict
+
+    typer.echo(f"Gesamtergebnis: {Verdict(check['overall']).label}")
+    for key, result in check["criteria"].items():
+        label = CRITERION_LABELS[Criterion(key)]
+        typer.echo(f"  {Verdict(result['result']).label:<14} {label}")
+        typer.echo(f"  {'':<14} {result['explanation']}")
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    from partnerprojekte.ids import format_id
+    from partnerprojekte.model import Role as R
+
+    pid = format_id(outcome.proposal_id)
+    if outcome.fired:
+        typer.echo(f"{pid}: {outcome.event} ausgeführt – Status jetzt „{outcome.status.label}“.")
+    else:
+        typer.echo(f"{pid}: {outcome.event} gespeichert – Status „{outcome.status.label}“.")
+    for pending in outcome.pending_approvals:
+        missing = ", ".join(R(r).label for r in pending["missing_roles"])
+        typer.echo(f"  Zustimmung zu „{pending['event']}“ gespeichert; es fehlt noch: {missing}.")
+    if outcome.notifications:
+        typer.echo(f"  {outcome.notifications} Benachrichtigung(en) zum Versand vorgemerkt.")
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def init() -> None:
+    """Datenbank anlegen oder migrieren und Referenzdaten laden (beliebig oft ausführbar)."""
+    try:
+        from partnerprojekte.config import get_settings
+        from partnerprojekte.db.engine import Database, make_engine
+        from partnerprojekte.db.migrate import upgrade
+        from partnerprojekte.services import Services
+
+        settings = get_settings()
+        engine = make_engine(settings.resolved_database_url())
+        upgrade(engine)
+        count = Services(Database(engine), settings).load_reference_data()
+        typer.echo(f"Datenbank bereit ({engine.url.render_as_string(hide_password=True)}); {count} Ressorts geladen.")
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")],
+    name: Annotated[str, typer.Option("--name", help="Vollständiger Name.")],
+    role: Annotated[str, typer.Option("--role", help="partner, ressort, arbeitsstab oder admin.")],
+    ressort: Annotated[str | None, typer.Option("--ressort", help="Ressort-Kürzel (nur Rolle ressort).",
+                                                metavar="ABK")] = None,
+    organisation: Annotated[str | None, typer.Option("--organisation",
+                                                     help="Organisation (Pflicht für Rolle partner).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Eine Person mit ihrer Rolle anlegen."""
+    try:
+        svc = _services()
+        user = svc.add_user(email, name, _choice(role, Role, "--role"), ressort=ressort, organisation=organisation)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json({"email": user.email, "name": user.name, "role": user.role.value, "ressort": user.ressort,
+                    "organisation": user.organisation})
+    else:
+        typer.echo(f"Angelegt: {user.name} <{user.email}> als {user.role.label}"
+                   + (f" ({user.ressort})" if user.ressort else "")
+                   + (f" für „{user.organisation}“" if user.organisation else "") + ".")
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    """Alle Personen mit Rolle, Ressort und Organisation."""
+    try:
+        users = _services().list_users()
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json([{"email": u.email, "name": u.name, "role": u.role.value, "ressort": u.ressort,
+                     "organisation": u.organisation, "active": u.active} for u in users])
+        return
+    for u in users:
+        extra = u.ressort or u.organisation or ""
+        typer.echo(f"{u.role.label:<14} {u.email:<40} {u.name}" + (f" – {extra}" if extra else ""))
+
+
+@app.command()
+def check(file: FileArg, as_json: JsonOpt = False) -> None:
+    """Die vier Kriterien für eine Vorschlagsdatei prüfen; speichert nichts."""
+    try:
+        from partnerprojekte.config import get_settings
+        from partnerprojekte.formats import parse_proposal
+        from partnerprojekte.reference import load_reference
+        from partnerprojekte.rules import check as run_check
+
+        settings = get_settings()
+        proposal = parse_proposal(_read_file(file), source=str(file), max_bytes=settings.max_proposal_bytes)
+        result = run_check(proposal, settings.criteria, load_reference()).to_json()
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(result)
+    else:
+        typer.echo(f"Prüfung von „{proposal.title}“")
+        _print_check(result)
+
+
+@app.command()
+def submit(file: FileArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Einen Vorschlag einreichen."""
+    try:
+        from partnerprojekte.formats import parse_proposal
+
+        svc = _services()
+        proposal = parse_proposal(_read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes)
+        outcome = svc.submit(proposal, as_)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    assert outcome.check is not None
+    if as_json:
+        _echo_json(outcome.to_json())
+    else:
+        _print_outcome(outcome)
+        _print_check(outcome.check.to_json())
+
+
+@app.command()
+def revise(proposal_id: IdArg, file: FileArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Einen Vorschlag überarbeiten (neue Fassung; Bestätigungen entfallen)."""
+    try:
+        from partnerprojekte.formats import parse_proposal
+
+        svc = _services()
+        pid = _proposal_id(proposal_id)
+        proposal = parse_proposal(_read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes)
+        outcome = svc.revise(pid, proposal, as_)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    assert outcome.check is not None
+    if as_json:
+        _echo_json(outcome.to_json())
+    else:
+        _print_outcome(outcome)
+        _print_check(outcome.check.to_json())
+
+
+@app.command("assign-ressort")
+def assign_ressort(
+    proposal_id: IdArg,
+    ressort: Annotated[str, typer.Argument(metavar="ABK", help="Ressort-Kürzel, z. B. MWIDE.")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Das zuständige Ressort zuordnen (Arbeitsstab)."""
+    try:
+        outcome = _services().assign_ressort(_proposal_id(proposal_id), ressort, as_)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
+
+
+@app.command()
+def confirm(
+    proposal_id: IdArg,
+    criterion: Annotated[str, typer.Argument(metavar="KRITERIUM",
+                                             help="handlungsfeld_fit, regional_effect, cooperation, financing")],
+    as_: AsOpt,
+    comment: Annotated[str, typer.Option("--comment", help="Schriftliche Begründung.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Ein zu prüfendes Kriterium bestätigen (Ressort)."""
+    try:
+        crit = _choice(criterion, Criterion, "KRITERIUM")
+        outcome = _services().confirm(_proposal_id(proposal_id), crit, as_, comment)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
+
+
+@app.command()
+def transition(
+    proposal_id: IdArg,
+    event: Annotated[str, typer.Argument(metavar="EREIGNIS", help=", ".join(
+        e.value for e in Event if e not in (Event.SUBMIT, Event.REVISE)))],
+    as_: AsOpt,
+    comment: Annotated[str | None, typer.Option("--comment", help="Kommentar.")] = None,
+    visibility: Annotated[str | None, typer.Option("--visibility", help="intern oder partner.")] = None,
+    reason: Annotated[list[str] | None, typer.Option("--reason", help="Grund (mehrfach möglich).",
+                                                     metavar="CODE")] = None,
+    saeule_1_projekt: Annotated[str | None, typer.Option("--saeule-1-projekt",
+                                                         help="ID des Säule-1-Projekts, z. B. 13-06.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ein Ereignis auslösen oder einer zustimmungspflichtigen Entscheidung zustimmen."""
+    try:
+        from partnerprojekte.states.workflow import EventInput
+
+        ev = _choice(event, Event, "EREIGNIS")
+        inp = EventInput(
+            comment=comment,
+            visibility=_choice(visibility, Visibility, "--visibility") if visibility else None,
+            reasons=tuple(_choice(r, ReasonCode, "--reason") for r in (reason or [])),
+            saeule_1_projekt=saeule_1_projekt,
+        )
+        outcome = _services().transition(_proposal_id(proposal_id), ev, as_, inp)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
+
+
+@app.command("withdraw-approval")
+def withdraw_approval(
+    proposal_id: IdArg,
+    event: Annotated[str, typer.Argument(metavar="EREIGNIS", help="recognise oder decline.")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Die eigene Zustimmung zurücknehmen, solange die Entscheidung noch aussteht."""
+    try:
+        outcome = _services().withdraw_approval(_proposal_id(proposal_id), _choice(event, Event, "EREIGNIS"), as_)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
+
+
+@app.command()
+def comment(
+    proposal_id: IdArg,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Der Kommentar.")],
+    as_: AsOpt,
+    visibility: Annotated[str, typer.Option("--visibility", help="intern oder partner.")] = "intern",
+    as_json: JsonOpt = False,
+) -> None:
+    """Einen Kommentar schreiben (intern oder für den Partner)."""
+    try:
+        vis = _choice(visibility, Visibility, "--visibility")
+        outcome = _services().comment(_proposal_id(proposal_id), as_, text, vis)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
+
+
+@app.command()
+def show(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
+    """Einen Vorschlag mit Kriterien, Zuständigkeit, Zustimmungen und Kommentaren anzeigen."""
+    try:
+        from partnerprojekte.queries import show_proposal
+
+        data = show_proposal(_services().db, _proposal_id(proposal_id))
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(data)
+        return
+    typer.echo(f"{data['id']}  {data['title']}")
+    typer.echo(f"Status:        {State(data['status']).label} (seit {_local(data['status_since'])})")
+    typer.echo(f"Organisation:  {data['organisation']} – Kontakt {data['contact']['name']} "
+               f"<{data['contact']['email']}>")
+    typer.echo(f"Ressort:       {data['responsible_ressort'] or 'noch keines zugeordnet'}")
+    typer.echo(f"Fassung:       {data['revision']}, eingereicht am {_local(data['submitted_at'])}")
+    if data["saeule_1_projekt"]:
+        typer.echo(f"Säule 1:       integriert in {data['saeule_1_projekt']}")
+    _print_check(data["check"])
+    for c in data["confirmations"]:
+        typer.echo(f"  bestätigt: {CRITERION_LABELS[Criterion(c['criterion'])]} von {c['user']}: {c['comment']}")
+    for a in data["pending_approvals"]:
+        typer.echo(f"Offene Zustimmung zu „{a['event']}“: {a['user']} ({Role(a['role']).label}), {_local(a['at'])}")
+    for h in data["ressort_history"]:
+        until = f" bis {_local(h['ended_at'])}" if h["ended_at"] else ""
+        typer.echo(f"Zuständig: {h['ressort']} seit {_local(h['assigned_at'])}{until}")
+    for c in data["comments"]:
+        typer.echo(f"Kommentar ({c['visibility']}) {c['user']}, {_local(c['at'])}: {c['text']}")
+
+
+@app.command("list")
+def list_cmd(
+    status: Annotated[str | None, typer.Option("--status", help="Status, z. B. in_abstimmung.")] = None,
+    ressort: Annotated[str | None, typer.Option("--ressort", help="Ressort-Kürzel.", metavar="ABK")] = None,
+    handlungsfeld: Annotated[str | None, typer.Option("--handlungsfeld", help="Handlungsfeld-Schlüssel.",
+                                                      metavar="KEY")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Vorschläge auflisten, gefiltert nach Status, Ressort und Handlungsfeld."""
+    try:
+        from partnerprojekte.proposal import HandlungsfeldKey
+        from partnerprojekte.queries import list_proposals
+        from partnerprojekte.reference import load_reference
+
+        rows = list_proposals(
+            _services().db,
+            status=_choice(status, State, "--status") if status else None,
+            ressort=load_reference().ressort(ressort).abbreviation if ressort else None,
+            handlungsfeld=_choice(handlungsfeld, HandlungsfeldKey, "--handlungsfeld") if handlungsfeld else None,
+        )
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo("Keine Vorschläge gefunden.")
+        return
+    for r in rows:
+        typer.echo(f"{r['id']}  {State(r['status']).label:<22} {r['responsible_ressort'] or '–':<12} {r['title']}")
+    typer.echo(f"{len(rows)} Vorschläge.")
+
+
+@app.command()
+def history(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
+    """Das Protokoll eines Vorschlags: jedes Ereignis mit Person, Zeit und Begründung."""
+    try:
+        from partnerprojekte.queries import history as load_history
+
+        entries = load_history(_services().db, _proposal_id(proposal_id))
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(entries)
+        return
+    from partnerprojekte.model import ACTION_LABELS, Action
+
+    for e in entries:
+        name = e["event"]
+        label = EVENT_LABELS.get(Event(name)) if name in Event.__members__.values() else None
+        label = label or (ACTION_LABELS[Action(name)] if name in {a.value for a in Action} else name)
+        move = ""
+        if e["from"] != e["to"]:
+            move = f" {State(e['from']).label if e['from'] else '–'} → {State(e['to']).label}"
+        typer.echo(f"{e['seq']:>3}. {_local(e['at'])}  {label}{move}  ({e['actor']}, {Role(e['role']).label})")
+        if e["details"].get("event"):
+            typer.echo(f"     zu: {e['details']['event']}; es fehlt noch: {', '.join(e['details'].get('missing', []))}")
+        if e["comment"]:
+            typer.echo(f"     Kommentar ({e['visibility']}): {e['comment']}")
+        if e["reasons"]:
+            typer.echo(f"     Gründe: {', '.join(ReasonCode(r).label for r in e['reasons'])}")
+        if e["saeule_1_projekt"]:
+            typer.echo(f"     Säule-1-Projekt: {e['saeule_1_projekt']}")
+        if e["approvals"]:
+            typer.echo("     Zustimmungen: " + "; ".join(f"{a['user']} ({Role(a['role']).label})" for a in e["approvals"]))
+
+
+@app.command()
+def verify(as_json: JsonOpt = False) -> None:
+    """Die Hash-Kette des Protokolls prüfen; Exit 1 und der erste gebrochene Eintrag bei Manipulation."""
+    try:
+        from partnerprojekte.queries import verify as run_verify
+
+        result = run_verify(_services().db)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(result)
+    elif result["ok"]:
+        typer.echo(f"Protokoll unversehrt: {result['entries']} Einträge zu {result['proposals']} Vorschlägen geprüft.")
+    else:
+        from partnerprojekte.ids import format_id
+
+        for b in result["broken"]:
+            where = f"Eintrag Nr. {b['seq']}" if b["seq"] else "Protokoll"
+            typer.echo(f"MANIPULIERT: {format_id(b['proposal_id'])}, {where}: {b['problem']}", err=True)
+    if not result["ok"]:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def report(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Ende des Tages).",
+                                              metavar="DATUM")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Der Stand Partnerprojekte, auch für einen vergangenen Stichtag (aus dem Protokoll rekonstruiert)."""
+    try:
+        from partnerprojekte.queries import report as build_report
+
+        day = None
+        if as_of:
+            try:
+                day = dt.date.fromisoformat(as_of.strip())
+            except ValueError:
+                raise ValidationError(f"--as-of: „{as_of}“ ist kein Datum der Form JJJJ-MM-TT.") from None
+        svc = _services()
+        data = build_report(svc.db, as_of=day, tz=svc.settings.timezone)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(data)
+    else:
+        from partnerprojekte.report_text import render_report
+
+        typer.echo(render_report(data))
+
+
+@app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(metavar="DATEI", help="Importdatei (YAML oder JSON).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Vorschläge mit ihren früheren Ereignissen übernehmen (je Vorschlag eine Transaktion)."""
+    try:
+        from partnerprojekte.formats import IMPORT_MAX_BYTES
+        from partnerprojekte.importer import run_import
+
+        result = run_import(_services(), _read_file(file, IMPORT_MAX_BYTES), source=str(file))
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(result.to_json())
+    else:
+        for item in result.imported:
+            typer.echo(f"{item['id']} importiert: {item['title']} – {State(item['status']).label}, "
+                       f"{item['events']} Ereignisse")
+        for item in result.skipped:
+            typer.echo(f"übersprungen: {item['message']}")
+        for item in result.refused:
+            typer.echo(f"NICHT importiert: {item['message']}", err=True)
+        typer.echo(f"{len(result.imported)} importiert, {len(result.skipped)} übersprungen, "
+                   f"{len(result.refused)} abgelehnt; {result.users_added} Personen neu angelegt.")
+    if result.refused:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@app.command()
+def diagram(
+    fmt: Annotated[str, typer.Option("--format", help="mermaid oder svg.")] = "mermaid",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="In diese Datei schreiben.")] = None,
+) -> None:
+    """Das Zustandsdiagramm, erzeugt aus der Übergangstabelle."""
+    from partnerprojekte.states.diagram import mermaid, svg
+
+    try:
+        choice = _choice(fmt, _DiagramFormat, "--format")
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    text = mermaid() if choice is _DiagramFormat.MERMAID else svg()
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Diagramm geschrieben: {output}")
+
+
+@app.command()
+def demo() -> None:
+    """Die Beispieldaten (Stand Oktober 2021) laden, falls die Datenbank leer ist, und den Stand zeigen."""
+    from importlib.resources import files
+
+    init()
+    try:
+        from partnerprojekte.importer import run_import
+        from partnerprojekte.queries import report as build_report
+        from partnerprojekte.report_text import render_report
+        from partnerprojekte.services import count_proposals
+
+        svc = _services()
+        with svc.db.read() as s:
+            existing = count_proposals(s)
+        if existing == 0:
+            data = files("partnerprojekte.demo").joinpath("scenario.yaml").read_bytes()
+            result = run_import(svc, data, source="scenario.yaml")
+            typer.echo(f"Beispieldaten geladen: {len(result.imported)} Vorschläge, {result.users_added} Personen.")
+        else:
+            typer.echo(f"Die Datenbank enthält bereits {existing} Vorschläge; Beispieldaten nicht erneut geladen.")
+        typer.echo("")
+        typer.echo(render_report(build_report(svc.db, tz=svc.settings.timezone)))
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+
+
+def main() -> None:
+    """Entry point of the console script: German usage errors, no tracebacks for bad input."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc), err=True)
+        if exc.ctx is not None:
+            typer.echo(f"Hilfe mit „{exc.ctx.command_path} --help“.", err=True)
+        sys.exit(EXIT_INVALID)
+    except click.exceptions.Abort:
+        typer.echo("Abgebrochen.", err=True)
+        sys.exit(EXIT_FAILED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("Abgebrochen.", err=True)
+        sys.exit(130)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,234 @@
+"""Read side: show, list, history and the *Stand Partnerprojekte* reconstructed from the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from partnerprojekte.db.audit import verify_all
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import (
+    ApprovalRow,
+    AuditRow,
+    CommentRow,
+    ConfirmationRow,
+    ProposalRow,
+    RessortAssignmentRow,
+    RevisionRow,
+    UserRow,
+)
+from partnerprojekte.errors import NotFound
+from partnerprojekte.ids import format_id
+from partnerprojekte.model import State
+from partnerprojekte.proposal import HandlungsfeldKey
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def proposal_summary(row: ProposalRow) -> dict[str, Any]:
+    """The ``list --json`` shape of one proposal."""
+    return {
+        "id": format_id(row.id),
+        "title": row.title,
+        "organisation": row.organisation,
+        "status": row.status.value,
+        "status_label": row.status.label,
+        "responsible_ressort": row.responsible_ressort,
+        "handlungsfelder": row.handlungsfelder.split(),
+        "overall": row.overall,
+        "revision": row.current_revision,
+        "version": row.version,
+        "submitted_at": _iso(row.submitted_at),
+        "status_since": _iso(row.status_since),
+        "updated_at": _iso(row.updated_at),
+        "saeule_1_projekt": row.saeule_1_projekt,
+    }
+
+
+def list_proposals(
+    db: Database,
+    *,
+    status: State | None = None,
+    ressort: str | None = None,
+    handlungsfeld: HandlungsfeldKey | None = None,
+) -> list[dict[str, Any]]:
+    """Proposals filtered by status, responsible Ressort and Handlungsfeld, oldest first."""
+    query = select(ProposalRow).order_by(ProposalRow.id)
+    if status is not None:
+        query = query.where(ProposalRow.status == status)
+    if ressort is not None:
+        query = query.where(ProposalRow.responsible_ressort == ressort)
+    if handlungsfeld is not None:
+        query = query.where(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
+    with db.read() as s:
+        return [proposal_summary(r) for r in s.scalars(query)]
+
+
+def show_proposal(db: Database, proposal_id: int) -> dict[str, Any]:
+    """Everything about one proposal: document, criteria, responsibility, approvals, comments."""
+    with db.read() as s:
+        row = s.get(ProposalRow, proposal_id)
+        if row is None:
+            raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
+        emails = dict(s.execute(select(UserRow.id, UserRow.email)).all())
+        revision = s.scalar(
+            select(RevisionRow).where(
+                RevisionRow.proposal_id == row.id, RevisionRow.number == row.current_revision
+            )
+        )
+        assert revision is not None
+        data = proposal_summary(row)
+        data["check"] = row.check_result
+        data["document"] = revision.document
+        data["contact"] = {"name": row.contact_name, "email": row.contact_email}
+        data["ressort_history"] = [
+            {
+                "ressort": a.ressort,
+                "assigned_by": emails.get(a.assigned_by),
+                "assigned_at": _iso(a.assigned_at),
+                "ended_at": _iso(a.ended_at),
+            }
+            for a in s.scalars(
+                select(RessortAssignmentRow)
+                .where(RessortAssignmentRow.proposal_id == row.id)
+                .order_by(RessortAssignmentRow.id)
+            )
+        ]
+        data["pending_approvals"] = [
+            {
+                "event": a.event,
+                "user": emails.get(a.user_id),
+                "role": a.role.value,
+                "at": _iso(a.created_at),
+                "comment": a.comment,
+            }
+            for a in s.scalars(
+                select(ApprovalRow)
+                .where(ApprovalRow.proposal_id == row.id, ApprovalRow.status == "pending")
+                .order_by(ApprovalRow.id)
+            )
+        ]
+        data["confirmations"] = [
+            {
+                "criterion": c.criterion,
+                "user": emails.get(c.user_id),
+                "comment": c.comment,
+                "at": _iso(c.created_at),
+            }
+            for c in s.scalars(
+                select(ConfirmationRow)
+                .where(
+                    ConfirmationRow.proposal_id == row.id,
+                    ConfirmationRow.revision == row.current_revision,
+                )
+                .order_by(ConfirmationRow.id)
+            )
+        ]
+        data["comments"] = [
+            {
+                "user": emails.get(c.user_id),
+                "text": c.text,
+                "visibility": c.visibility.value,
+                "event": c.event,
+                "at": _iso(c.created_at),
+            }
+            for c in s.scalars(
+                select(CommentRow).where(CommentRow.proposal_id == row.id).order_by(CommentRow.id)
+            )
+        ]
+        return data
+
+
+def history(db: Database, proposal_id: int) -> list[dict[str, Any]]:
+    """The audit entries of one proposal in order."""
+    with db.read() as s:
+        if s.get(ProposalRow, proposal_id) is None:
+            raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
+        rows = s.scalars(
+            select(AuditRow).where(AuditRow.proposal_id == proposal_id).order_by(AuditRow.seq)
+        )
+        return [audit_json(r) for r in rows]
+
+
+def audit_json(r: AuditRow) -> dict[str, Any]:
+    """The ``history --json`` shape of one audit entry."""
+    return {
+        "seq": r.seq,
+        "event": r.event,
+        "from": r.from_state,
+        "to": r.to_state,
+        "actor": r.actor_email,
+        "role": r.role,
+        "ressort": r.ressort,
+        "comment": r.comment,
+        "visibility": r.visibility,
+        "reasons": r.reasons,
+        "saeule_1_projekt": r.saeule_1_projekt,
+        "revision": r.revision,
+        "criteria": r.criteria,
+        "approvals": r.approvals,
+        "details": r.details,
+        "at": _iso(r.at),
+        "hash": r.hash,
+    }
+
+
+def end_of_day(day: dt.date, tz: str) -> dt.datetime:
+    """The last instant of a calendar day in the given zone, in UTC."""
+    start_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(tz))
+    return (start_next - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
+
+
+def report(db: Database, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin") -> dict[str, Any]:
+    """The *Stand Partnerprojekte* at the end of a day, reconstructed from the audit log alone."""
+    now = db.clock()
+    day = as_of or now.astimezone(ZoneInfo(tz)).date()
+    cutoff = end_of_day(day, tz)
+    by_status = {s.value: 0 for s in State}
+    by_hf = {k.value: 0 for k in HandlungsfeldKey}
+    by_ressort: dict[str, int] = {}
+    with db.read() as s:
+        for to_state, ressort, details in _states_at(s, cutoff):
+            by_status[to_state] += 1
+            for key in details.get("handlungsfelder", []):
+                by_hf[key] = by_hf.get(key, 0) + 1
+            name = ressort or "unassigned"
+            by_ressort[name] = by_ressort.get(name, 0) + 1
+    return {
+        "as_of": day.isoformat(),
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_handlungsfeld": by_hf,
+        "by_ressort": dict(sorted(by_ressort.items())),
+    }
+
+
+def _states_at(s: Session, cutoff: dt.datetime) -> list[tuple[str, str | None, dict[str, Any]]]:
+    last = (
+        select(AuditRow.proposal_id, func.max(AuditRow.seq).label("seq"))
+        .where(AuditRow.at <= cutoff)
+        .group_by(AuditRow.proposal_id)
+        .subquery()
+    )
+    query = select(AuditRow.to_state, AuditRow.ressort, AuditRow.details).join(
+        last, and_(AuditRow.proposal_id == last.c.proposal_id, AuditRow.seq == last.c.seq)
+    )
+    return [(t, r, d) for t, r, d in s.execute(query) if t is not None]
+
+
+def verify(db: Database) -> dict[str, Any]:
+    """Verify every audit chain; the ``verify --json`` shape."""
+    with db.read() as s:
+        proposals, rows, breaks = verify_all(s)
+    return {
+        "ok": not breaks,
+        "proposals": proposals,
+        "entries": rows,
+        "broken": [b.to_json() for b in breaks],
+    }

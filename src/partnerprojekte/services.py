@@ -1,0 +1,784 @@
+"""Use cases: each one transaction with its audit entry and outbox rows, or nothing at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from partnerprojekte import audience as aud
+from partnerprojekte.config import Settings
+from partnerprojekte.db import audit, outbox
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import (
+    ApprovalRow,
+    AuditRow,
+    CommentRow,
+    ConfirmationRow,
+    ProposalRow,
+    RessortAssignmentRow,
+    RessortRow,
+    RevisionRow,
+    UserRow,
+)
+from partnerprojekte.errors import ConflictError, NotFound, TransitionRefused, ValidationError
+from partnerprojekte.ids import format_id
+from partnerprojekte.model import (
+    CheckResult,
+    Criterion,
+    Event,
+    ReasonCode,
+    Role,
+    State,
+    Visibility,
+)
+from partnerprojekte.proposal import Proposal
+from partnerprojekte.reference import load_reference
+from partnerprojekte.rules import check as check_proposal
+from partnerprojekte.states.workflow import (
+    Actor,
+    ApprovalPolicy,
+    Decision,
+    EventInput,
+    GivenApproval,
+    ProposalFacts,
+    authorize_assign_ressort,
+    authorize_comment,
+    authorize_confirm,
+    decide,
+    default_visibility,
+    same_organisation,
+)
+
+EMAIL_MAX = 254
+
+
+class AlreadyImported(ConflictError):
+    """The proposal of an import file is in the database already."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an event or action did: the proposal's state afterwards and what is still owed."""
+
+    proposal_id: int
+    event: str
+    status: State
+    fired: bool
+    seq: int
+    pending_approvals: list[dict[str, Any]] = field(default_factory=list)
+    notifications: int = 0
+    check: CheckResult | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``transition --json`` shape."""
+        data: dict[str, Any] = {
+            "id": format_id(self.proposal_id),
+            "event": self.event,
+            "status": self.status.value,
+            "fired": self.fired,
+            "pending_approvals": self.pending_approvals,
+            "notifications": self.notifications,
+        }
+        if self.check is not None:
+            data["check"] = self.check.to_json()
+        return data
+
+
+def _handlungsfelder_column(proposal: Proposal) -> str:
+    keys = sorted({h.key.value for h in proposal.handlungsfelder})
+    return f" {' '.join(keys)} " if keys else " "
+
+
+class Services:
+    """The use cases of the qualification process over one database."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.policy = ApprovalPolicy(settings.approvals)
+
+    # --- reference data and users -------------------------------------------------------------
+
+    def load_reference_data(self) -> int:
+        """Insert or update the Ressorts of the reference data; returns how many there are."""
+        ref = load_reference()
+        with self.db.write() as s:
+            existing = {r.abbreviation: r for r in s.scalars(select(RessortRow))}
+            for abk, ressort in ref.ressorts.items():
+                row = existing.get(abk)
+                if row is None:
+                    s.add(RessortRow(abbreviation=abk, name=ressort.name))
+                elif row.name != ressort.name:
+                    row.name = ressort.name
+        return len(ref.ressorts)
+
+    def add_user(
+        self,
+        email: str,
+        name: str,
+        role: Role,
+        *,
+        ressort: str | None = None,
+        organisation: str | None = None,
+        exists_ok: bool = False,
+    ) -> UserRow:
+        """Create a user; ressort reviewers need a known Ressort, partners an organisation."""
+        email = _check_email(email)
+        name = name.strip()
+        if not name:
+            raise ValidationError("--name: Der Name darf nicht leer sein.")
+        if role is Role.RESSORT:
+            if not ressort:
+                raise ValidationError("--ressort: Für die Rolle „ressort“ ist ein Ressort anzugeben.")
+            ressort = load_reference().ressort(ressort).abbreviation
+        elif ressort:
+            raise ValidationError(f"--ressort: Nur die Rolle „ressort“ gehört zu einem Ressort, nicht {role}.")
+        if role is Role.PARTNER:
+            organisation = (organisation or "").strip()
+            if not organisation:
+                raise ValidationError("--organisation: Für die Rolle „partner“ ist die Organisation anzugeben.")
+        elif organisation:
+            organisation = organisation.strip()
+        with self.db.write() as s:
+            current = s.scalar(select(UserRow).where(UserRow.email == email))
+            if current is not None:
+                if exists_ok:
+                    return current
+                raise ValidationError(f"E-Mail: Eine Person mit {email} gibt es bereits.")
+            user = UserRow(
+                email=email,
+                name=name,
+                role=role,
+                ressort=ressort,
+                organisation=organisation or None,
+                digest_opt_out=False,
+                active=True,
+                created_at=self.db.clock(),
+            )
+            s.add(user)
+            s.flush()
+            return user
+
+    def list_users(self) -> list[UserRow]:
+        """All users ordered by role and e-mail."""
+        with self.db.read() as s:
+            return list(s.scalars(select(UserRow).order_by(UserRow.role, UserRow.email)))
+
+    def _actor(self, s: Session, email: str) -> Actor:
+        user = s.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+        if user is None or not user.active:
+            raise NotFound(f"--as: Keine aktive Person mit der E-Mail „{email}“ (users add).")
+        return Actor(user.id, user.email, user.name, user.role, user.ressort, user.organisation)
+
+    # --- proposals ------------------------------------------------------------------------------
+
+    def check(self, proposal: Proposal) -> CheckResult:
+        """Evaluate the four criteria of a proposal (stores nothing)."""
+        return check_proposal(proposal, self.settings.criteria, load_reference())
+
+    def submit(
+        self,
+        proposal: Proposal,
+        actor_email: str,
+        *,
+        at: dt.datetime | None = None,
+        import_key: str | None = None,
+        notify: bool = True,
+    ) -> Outcome:
+        """Store a new proposal (``eingereicht``) with its first revision, audit entry and receipt."""
+        result = self.check(proposal)
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            facts = ProposalFacts(state=None, organisation=proposal.submitter.name)
+            decision = decide(facts, Event.SUBMIT, actor, EventInput(has_proposal=True), self.policy)
+            row = ProposalRow(
+                status=decision.to_state,
+                version=1,
+                title=proposal.title,
+                organisation=proposal.submitter.name,
+                contact_name=proposal.submitter.contact.name,
+                contact_email=proposal.submitter.contact.email.lower(),
+                handlungsfelder=_handlungsfelder_column(proposal),
+                responsible_ressort=None,
+                current_revision=1,
+                overall=result.overall.value,
+                check_result=result.to_json(),
+                submitted_by=actor.user_id,
+                submitted_at=at,
+                updated_at=at,
+                status_since=at,
+                audit_head=audit.GENESIS,
+                import_key=import_key,
+            )
+            if import_key is not None and s.scalar(
+                select(ProposalRow.id).where(ProposalRow.import_key == import_key)
+            ):
+                raise AlreadyImported("Dieser Vorschlag wurde bereits importiert.")
+            s.add(row)
+            s.flush()
+            s.add(
+                RevisionRow(
+                    proposal_id=row.id,
+                    number=1,
+                    document=proposal.to_document(),
+                    check_result=result.to_json(),
+                    created_by=actor.user_id,
+                    created_at=at,
+                )
+            )
+            digest = audit.append(
+                s,
+                self._audit_fields(
+                    row, 1, Event.SUBMIT.value, None, decision.to_state, actor, at, audit.GENESIS,
+                    revision=1, details={"title": proposal.title},
+                ),
+            )
+            s.execute(update(ProposalRow).where(ProposalRow.id == row.id).values(audit_head=digest))
+            sent = self._notify(s, row, 1, Event.SUBMIT.value, at, actor, notify, extra={
+                "check": result.to_json(),
+            })
+            return Outcome(row.id, Event.SUBMIT.value, decision.to_state, True, 1, [], sent, result)
+
+    def revise(
+        self,
+        proposal_id: int,
+        proposal: Proposal,
+        actor_email: str,
+        *,
+        at: dt.datetime | None = None,
+        notify: bool = True,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Store a new revision; criteria are re-evaluated and earlier confirmations dropped."""
+        result = self.check(proposal)
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            facts = self._facts(s, row)
+            if actor.role is Role.PARTNER and not same_organisation(
+                proposal.submitter.name, actor.organisation
+            ):
+                raise TransitionRefused(
+                    f"„Überarbeiten“ (revise): submitter.name „{proposal.submitter.name}“ ist nicht Ihre "
+                    f"Organisation („{actor.organisation}“).",
+                    event="revise",
+                    state=row.status.value,
+                    reason="role",
+                    role=actor.role.value,
+                )
+            decision = decide(facts, Event.REVISE, actor, EventInput(has_proposal=True), self.policy)
+            number = row.current_revision + 1
+            dropped = sorted(c.value for c in facts.confirmed)
+            seq = self._bump(
+                s, row, decision, actor, at, expected_version,
+                values={
+                    "title": proposal.title,
+                    "organisation": proposal.submitter.name,
+                    "contact_name": proposal.submitter.contact.name,
+                    "contact_email": proposal.submitter.contact.email.lower(),
+                    "handlungsfelder": _handlungsfelder_column(proposal),
+                    "current_revision": number,
+                    "overall": result.overall.value,
+                    "check_result": result.to_json(),
+                },
+                audit_extra={"revision": number, "criteria": result.to_json(),
+                             "details": {"title": proposal.title, "dropped_confirmations": dropped}},
+            )
+            s.add(
+                RevisionRow(
+                    proposal_id=row.id,
+                    number=number,
+                    document=proposal.to_document(),
+                    check_result=result.to_json(),
+                    created_by=actor.user_id,
+                    created_at=at,
+                )
+            )
+            return Outcome(row.id, Event.REVISE.value, decision.to_state, True, seq, [], 0, result)
+
+    def transition(
+        self,
+        proposal_id: int,
+        event: Event,
+        actor_email: str,
+        inp: EventInput,
+        *,
+        at: dt.datetime | None = None,
+        notify: bool = True,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Fire an event, or record an approval of an approval-gated event."""
+        if event in (Event.SUBMIT, Event.REVISE):
+            raise ValidationError(f"EVENT: „{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            facts = self._facts(s, row)
+            pending = self._pending(s, row.id, event.value)
+            given = [GivenApproval(a.user_id, self._user_name(s, a.user_id), a.role) for a in pending]
+            decision = decide(facts, event, actor, inp, self.policy, given)
+            visibility = inp.visibility or default_visibility(event, actor)
+            comment = inp.comment.strip() if inp.comment and inp.comment.strip() else None
+            if not decision.fires:
+                return self._record_approval(
+                    s, row, decision, actor, inp, comment, visibility, at, notify, expected_version
+                )
+            approvals_json: list[dict[str, Any]] = []
+            reasons = list(dict.fromkeys(r.value for r in inp.reasons))
+            if decision.approval_gated:
+                for a in pending:
+                    approvals_json.append(_approval_json(a, self._user_email(s, a.user_id)))
+                    reasons += [r for r in a.reasons if r not in reasons]
+                approvals_json.append(
+                    {
+                        "user": actor.email,
+                        "role": actor.role.value,
+                        "at": at.isoformat(),
+                        "comment": comment,
+                    }
+                )
+            values: dict[str, Any] = {}
+            if event is Event.INTEGRATE_INTO_PILLAR_1:
+                values["saeule_1_projekt"] = (inp.saeule_1_projekt or "").strip()
+            seq = self._bump(
+                s, row, decision, actor, at, expected_version, values=values,
+                audit_extra={
+                    "comment": comment,
+                    "visibility": visibility.value if comment else None,
+                    "reasons": reasons,
+                    "saeule_1_projekt": values.get("saeule_1_projekt"),
+                    "approvals": approvals_json,
+                },
+            )
+            if comment:
+                self._add_comment(s, row.id, actor, comment, visibility, event.value, seq, at)
+            now_closed = "fired"
+            for a in pending:
+                a.status, a.closed_at = now_closed, at
+            # A change of state makes every other pending approval stale.
+            self._discard_pending(s, row.id, at)
+            extra = {
+                "comment": comment,
+                "comment_visibility": visibility.value if comment else None,
+                "reasons": reasons,
+                "saeule_1_projekt": values.get("saeule_1_projekt"),
+            }
+            sent = self._notify(s, row, seq, event.value, at, actor, notify, extra=extra,
+                                status=decision.to_state)
+            return Outcome(row.id, event.value, decision.to_state, True, seq, [], sent)
+
+    def _record_approval(
+        self,
+        s: Session,
+        row: ProposalRow,
+        decision: Decision,
+        actor: Actor,
+        inp: EventInput,
+        comment: str | None,
+        visibility: Visibility,
+        at: dt.datetime,
+        notify: bool,
+        expected_version: int | None,
+    ) -> Outcome:
+        event = decision.event.value
+        missing = [r.value for r in decision.missing_roles]
+        # An approval that does not complete the set leaves the state as it is.
+        stay = Decision(decision.event, row.status, row.status, fires=False)
+        seq = self._bump(
+            s, row, stay, actor, at, expected_version, values={},
+            audit_event="approve",
+            audit_extra={
+                "comment": comment,
+                "visibility": visibility.value if comment else None,
+                "reasons": [r.value for r in inp.reasons],
+                "details": {"event": event, "missing": missing},
+            },
+        )
+        s.add(
+            ApprovalRow(
+                proposal_id=row.id,
+                event=event,
+                from_state=row.status,
+                user_id=actor.user_id,
+                role=actor.role,
+                ressort=actor.ressort,
+                comment=comment,
+                visibility=visibility.value if comment else None,
+                reasons=[r.value for r in inp.reasons],
+                status="pending",
+                created_at=at,
+            )
+        )
+        if comment:
+            self._add_comment(s, row.id, actor, comment, visibility, f"approve:{event}", seq, at)
+        sent = 0
+        for role in decision.missing_roles:
+            sent += self._notify(
+                s, row, seq, aud.APPROVAL_OWED, at, actor, notify,
+                extra={"approved_event": event, "approved_by": actor.name, "missing": missing},
+                audiences=(aud.audience_of_role(role),),
+            )
+        pending = [
+            {"event": event, "approved_by": [actor.email], "missing_roles": missing}
+        ]
+        with_others = self._pending(s, row.id, event)
+        pending[0]["approved_by"] = [self._user_email(s, a.user_id) for a in with_others] or [actor.email]
+        return Outcome(row.id, "approve", row.status, False, seq, pending, sent)
+
+    def withdraw_approval(
+        self, proposal_id: int, event: Event, actor_email: str, *, at: dt.datetime | None = None
+    ) -> Outcome:
+        """Take back one's own pending approval before it fires."""
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            mine = [a for a in self._pending(s, row.id, event.value) if a.user_id == actor.user_id]
+            if not mine:
+                raise TransitionRefused(
+                    f"{actor.email} hat für „{event.value}“ keine offene Zustimmung zu {format_id(row.id)}.",
+                    event="withdraw_approval",
+                    state=row.status.value,
+                    reason="approval",
+                )
+            decision = Decision(event, row.status, row.status, fires=False)
+            seq = self._bump(
+                s, row, decision, actor, at, None, values={}, audit_event="withdraw_approval",
+                audit_extra={"details": {"event": event.value}},
+            )
+            for a in mine:
+                a.status, a.closed_at = "withdrawn", at
+            return Outcome(row.id, "withdraw_approval", row.status, False, seq)
+
+    def assign_ressort(
+        self, proposal_id: int, abbreviation: str, actor_email: str, *, at: dt.datetime | None = None,
+        notify: bool = True,
+    ) -> Outcome:
+        """Make a Ressort responsible; the assignment history is kept and pending approvals discarded."""
+        ressort = load_reference().ressort(abbreviation).abbreviation
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            facts = self._facts(s, row)
+            authorize_assign_ressort(facts, actor)
+            if row.responsible_ressort == ressort:
+                raise TransitionRefused(
+                    f"Ressort zuordnen: {ressort} ist bereits zuständig für {format_id(row.id)}.",
+                    event="assign_ressort",
+                    state=row.status.value,
+                    reason="input",
+                )
+            previous = row.responsible_ressort
+            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            seq = self._bump(
+                s, row, decision, actor, at, None, values={"responsible_ressort": ressort},
+                audit_event="assign_ressort", audit_ressort=ressort,
+                audit_extra={"details": {"previous": previous}},
+            )
+            s.execute(
+                update(RessortAssignmentRow)
+                .where(RessortAssignmentRow.proposal_id == row.id, RessortAssignmentRow.ended_at.is_(None))
+                .values(ended_at=at)
+            )
+            s.add(RessortAssignmentRow(proposal_id=row.id, ressort=ressort, assigned_by=actor.user_id,
+                                       assigned_at=at))
+            # Approvals given under another Ressort's responsibility no longer count.
+            self._discard_pending(s, row.id, at)
+            sent = self._notify(s, row, seq, "assign_ressort", at, actor, notify,
+                                extra={"previous_ressort": previous}, ressort=ressort)
+            return Outcome(row.id, "assign_ressort", row.status, False, seq, [], sent)
+
+    def confirm(
+        self, proposal_id: int, criterion: Criterion, actor_email: str, comment: str | None,
+        *, at: dt.datetime | None = None,
+    ) -> Outcome:
+        """A reviewer confirms a ``needs_review`` criterion for the current revision."""
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            facts = self._facts(s, row)
+            authorize_confirm(facts, actor, criterion, comment)
+            assert comment is not None
+            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            seq = self._bump(
+                s, row, decision, actor, at, None, values={}, audit_event="confirm_criterion",
+                audit_extra={"comment": comment.strip(), "visibility": Visibility.INTERN.value,
+                             "details": {"criterion": criterion.value}},
+            )
+            s.add(ConfirmationRow(proposal_id=row.id, revision=row.current_revision,
+                                  criterion=criterion.value, user_id=actor.user_id,
+                                  comment=comment.strip(), created_at=at))
+            return Outcome(row.id, "confirm_criterion", row.status, False, seq)
+
+    def comment(
+        self, proposal_id: int, actor_email: str, text: str, visibility: Visibility,
+        *, at: dt.datetime | None = None,
+    ) -> Outcome:
+        """Add a comment (internal, or for the partner)."""
+        if not text.strip():
+            raise ValidationError("TEXT: Der Kommentar darf nicht leer sein.")
+        with self.db.write() as s:
+            actor = self._actor(s, actor_email)
+            at = at or self.db.clock()
+            row = self._load(s, proposal_id)
+            facts = self._facts(s, row)
+            effective = authorize_comment(facts, actor, visibility)
+            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            seq = self._bump(
+                s, row, decision, actor, at, None, values={}, audit_event="comment",
+                audit_extra={"comment": text.strip(), "visibility": effective.value},
+            )
+            self._add_comment(s, row.id, actor, text.strip(), effective, None, seq, at)
+            return Outcome(row.id, "comment", row.status, False, seq)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _load(self, s: Session, proposal_id: int) -> ProposalRow:
+        row = s.get(ProposalRow, proposal_id)
+        if row is None:
+            raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
+        return row
+
+    def _facts(self, s: Session, row: ProposalRow) -> ProposalFacts:
+        confirmed = frozenset(
+            Criterion(c)
+            for c in s.scalars(
+                select(ConfirmationRow.criterion).where(
+                    ConfirmationRow.proposal_id == row.id, ConfirmationRow.revision == row.current_revision
+                )
+            )
+        )
+        return ProposalFacts(
+            state=row.status,
+            organisation=row.organisation,
+            responsible_ressort=row.responsible_ressort,
+            check=CheckResult.from_json(row.check_result),
+            confirmed=confirmed,
+        )
+
+    def _pending(self, s: Session, proposal_id: int, event: str) -> list[ApprovalRow]:
+        return list(
+            s.scalars(
+                select(ApprovalRow)
+                .where(
+                    ApprovalRow.proposal_id == proposal_id,
+                    ApprovalRow.event == event,
+                    ApprovalRow.status == "pending",
+                )
+                .order_by(ApprovalRow.id)
+            )
+        )
+
+    def _discard_pending(self, s: Session, proposal_id: int, at: dt.datetime) -> None:
+        s.execute(
+            update(ApprovalRow)
+            .where(ApprovalRow.proposal_id == proposal_id, ApprovalRow.status == "pending")
+            .values(status="discarded", closed_at=at)
+        )
+
+    def _user_name(self, s: Session, user_id: int) -> str:
+        return s.scalar(select(UserRow.name).where(UserRow.id == user_id)) or "?"
+
+    def _user_email(self, s: Session, user_id: int) -> str:
+        return s.scalar(select(UserRow.email).where(UserRow.id == user_id)) or "?"
+
+    def _audit_fields(
+        self,
+        row: ProposalRow,
+        seq: int,
+        event: str,
+        from_state: State | None,
+        to_state: State,
+        actor: Actor,
+        at: dt.datetime,
+        prev_hash: str,
+        *,
+        revision: int,
+        ressort: str | None = None,
+        criteria: dict[str, Any] | None = None,
+        handlungsfelder: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        details = dict(extra.pop("details", {}) or {})
+        details["handlungsfelder"] = (handlungsfelder or row.handlungsfelder).split()
+        fields: dict[str, Any] = {
+            "proposal_id": row.id,
+            "seq": seq,
+            "event": event,
+            "from_state": from_state.value if from_state else None,
+            "to_state": to_state.value,
+            "actor_id": actor.user_id,
+            "actor_email": actor.email,
+            "role": actor.role.value,
+            "ressort": ressort if ressort is not None else row.responsible_ressort,
+            "comment": None,
+            "visibility": None,
+            "reasons": [],
+            "saeule_1_projekt": None,
+            "revision": revision,
+            "criteria": criteria if criteria is not None else row.check_result,
+            "approvals": [],
+            "details": details,
+            "at": at,
+            "prev_hash": prev_hash,
+        }
+        fields.update({k: v for k, v in extra.items() if v is not None})
+        return fields
+
+    def _bump(
+        self,
+        s: Session,
+        row: ProposalRow,
+        decision: Decision,
+        actor: Actor,
+        at: dt.datetime,
+        expected_version: int | None,
+        *,
+        values: dict[str, Any],
+        audit_event: str | None = None,
+        audit_ressort: str | None = None,
+        audit_extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Write the new proposal state if nobody changed it meanwhile, then its audit row; returns seq."""
+        version = row.version
+        if expected_version is not None and expected_version != version:
+            raise ConflictError(
+                f"{format_id(row.id)} wurde inzwischen geändert (Stand {version}, erwartet {expected_version}); "
+                "bitte neu laden und erneut versuchen."
+            )
+        seq = version + 1
+        extra = dict(audit_extra or {})
+        revision = extra.pop("revision", row.current_revision)
+        criteria = extra.pop("criteria", None)
+        hf = values.get("handlungsfelder")
+        fields = self._audit_fields(
+            row, seq, audit_event or decision.event.value, decision.from_state, decision.to_state, actor, at,
+            row.audit_head, revision=revision, ressort=audit_ressort, criteria=criteria,
+            handlungsfelder=hf, **extra,
+        )
+        digest = audit.row_hash(fields)
+        changes: dict[str, Any] = {
+            **values,
+            "version": seq,
+            "audit_head": digest,
+            "updated_at": at,
+        }
+        if decision.to_state is not row.status:
+            changes["status"] = decision.to_state
+            changes["status_since"] = at
+        result = s.execute(
+            update(ProposalRow)
+            .where(ProposalRow.id == row.id, ProposalRow.version == version)
+            .values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            self._raise_lost_race(s, row, decision, actor)
+        audit.append(s, fields)
+        # Keep the loaded object in step with the row without making it dirty (no second UPDATE).
+        for key, value in changes.items():
+            set_committed_value(row, key, value)
+        return seq
+
+    def _raise_lost_race(self, s: Session, row: ProposalRow, decision: Decision, actor: Actor) -> None:
+        s.expire(row)
+        fresh = s.get(ProposalRow, row.id, populate_existing=True)
+        assert fresh is not None
+        if decision.from_state is not None and fresh.status is not decision.from_state:
+            raise TransitionRefused(
+                f"{format_id(row.id)} ist inzwischen im Status „{fresh.status.label}“; "
+                f"„{decision.event.value}“ ist nicht mehr möglich.",
+                event=decision.event.value,
+                state=fresh.status.value,
+                reason="state",
+            )
+        raise ConflictError(
+            f"{format_id(row.id)} wurde gleichzeitig von jemand anderem geändert; bitte erneut versuchen."
+        )
+
+    def _add_comment(
+        self, s: Session, proposal_id: int, actor: Actor, text: str, visibility: Visibility,
+        event: str | None, seq: int, at: dt.datetime,
+    ) -> None:
+        s.add(CommentRow(proposal_id=proposal_id, user_id=actor.user_id, text=text, visibility=visibility,
+                         event=event, audit_seq=seq, created_at=at))
+
+    def _notify(
+        self,
+        s: Session,
+        row: ProposalRow,
+        seq: int,
+        event: str,
+        at: dt.datetime,
+        actor: Actor,
+        notify: bool,
+        *,
+        extra: dict[str, Any] | None = None,
+        audiences: Sequence[aud.Audience] | None = None,
+        ressort: str | None = None,
+        status: State | None = None,
+    ) -> int:
+        """Write the outbox rows of §7 for this event (suppressed ones for replayed history)."""
+        groups = audiences if audiences is not None else aud.audiences_for(event)
+        if not groups:
+            return 0
+        base: dict[str, Any] = {
+            "proposal": format_id(row.id),
+            "proposal_id": row.id,
+            "title": row.title,
+            "organisation": row.organisation,
+            "event": event,
+            "status": (status or row.status).value,
+            "actor_name": actor.name,
+            "actor_role": actor.role.value,
+            "ressort": ressort or row.responsible_ressort,
+            "at": at.isoformat(),
+            **(extra or {}),
+        }
+        total = 0
+        for group in groups:
+            recipients = outbox.resolve(
+                s, group, contact=(row.contact_name, row.contact_email),
+                ressort=ressort or row.responsible_ressort,
+                arbeitsstab_mailbox=self.settings.arbeitsstab_mailbox,
+            )
+            context = dict(base)
+            if group is aud.Audience.PARTNER and context.get("comment_visibility") == Visibility.INTERN.value:
+                # A partner never reads an internal comment, not even in an e-mail.
+                context["comment"] = None
+            total += outbox.write(
+                s, proposal_id=row.id, seq=seq, event=event, recipients=recipients, context=context, at=at,
+                status="pending" if notify else "suppressed",
+            )
+        return total
+
+
+def _approval_json(a: ApprovalRow, email: str) -> dict[str, Any]:
+    return {"user": email, "role": a.role.value, "at": a.created_at.isoformat(), "comment": a.comment}
+
+
+def _check_email(email: str) -> str:
+    email = email.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > EMAIL_MAX or any(c in email for c in " \r\n<>,;\""):
+        raise ValidationError(f"EMAIL: „{email}“ ist keine gültige E-Mail-Adresse.")
+    return email
+
+
+def count_proposals(s: Session) -> int:
+    """How many proposals exist."""
+    return s.scalar(select(func.count()).select_from(ProposalRow)) or 0
+
+
+__all__ = ["AlreadyImported", "Outcome", "ReasonCode", "Services", "count_proposals"]

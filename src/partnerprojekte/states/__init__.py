@@ -1,0 +1,1 @@
+"""Core: the transition table, the one shared machine, and the workflow that refuses with reasons."""

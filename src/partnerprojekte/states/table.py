@@ -1,0 +1,117 @@
+"""The transition table of spec §3 as data: one row per event and set of source states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from partnerprojekte.model import Event, Role, State
+
+
+class Requirement(StrEnum):
+    """Input an event needs besides the actor."""
+
+    PROPOSAL = "proposal"
+    COMMENT = "comment"
+    PARTNER_COMMENT = "partner_comment"
+    REASONS = "reasons"
+    SAEULE_1_PROJEKT = "saeule_1_projekt"
+
+
+class Guard(StrEnum):
+    """Conditions on the proposal that must hold when the event fires."""
+
+    RESSORT_ASSIGNED = "ressort_assigned"
+    NO_CRITERION_NOT_MET = "no_criterion_not_met"
+    ALL_CRITERIA_MET_OR_CONFIRMED = "all_criteria_met_or_confirmed"
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One row of the table: from which states an event leads where, who may fire it, and what it needs."""
+
+    event: Event
+    sources: tuple[State, ...]
+    dest: State | None  # None: the state stays (revise)
+    roles: tuple[Role, ...]
+    requires: tuple[Requirement, ...] = ()
+    guards: tuple[Guard, ...] = ()
+
+
+A, P, R = Role.ARBEITSSTAB, Role.PARTNER, Role.RESSORT
+S = State
+
+TRANSITIONS: tuple[TransitionSpec, ...] = (
+    TransitionSpec(Event.SUBMIT, (), S.EINGEREICHT, (P, A), (Requirement.PROPOSAL,)),
+    TransitionSpec(Event.REVISE, (S.EINGEREICHT, S.IN_BEARBEITUNG), None, (P, A), (Requirement.PROPOSAL,)),
+    TransitionSpec(Event.TAKE_UP, (S.EINGEREICHT,), S.IN_BEARBEITUNG, (A,)),
+    TransitionSpec(
+        Event.START_COORDINATION,
+        (S.IN_BEARBEITUNG,),
+        S.IN_ABSTIMMUNG,
+        (A,),
+        guards=(Guard.RESSORT_ASSIGNED, Guard.NO_CRITERION_NOT_MET),
+    ),
+    TransitionSpec(
+        Event.REQUEST_CHANGES,
+        (S.IN_ABSTIMMUNG,),
+        S.IN_BEARBEITUNG,
+        (A, R),
+        (Requirement.PARTNER_COMMENT,),
+    ),
+    TransitionSpec(
+        Event.RECOGNISE,
+        (S.IN_ABSTIMMUNG,),
+        S.ANERKANNT,
+        (R, A),
+        guards=(Guard.ALL_CRITERIA_MET_OR_CONFIRMED,),
+    ),
+    TransitionSpec(
+        Event.DECLINE,
+        (S.EINGEREICHT, S.IN_BEARBEITUNG),
+        S.NICHT_WEITERVERFOLGT,
+        (A,),
+        (Requirement.REASONS, Requirement.COMMENT),
+    ),
+    TransitionSpec(
+        Event.DECLINE,
+        (S.IN_ABSTIMMUNG,),
+        S.NICHT_WEITERVERFOLGT,
+        (R, A),
+        (Requirement.REASONS, Requirement.COMMENT),
+    ),
+    TransitionSpec(
+        Event.INTEGRATE_INTO_PILLAR_1,
+        (S.IN_BEARBEITUNG, S.IN_ABSTIMMUNG),
+        S.IN_SAEULE_1_INTEGRIERT,
+        (A,),
+        (Requirement.SAEULE_1_PROJEKT, Requirement.COMMENT),
+    ),
+    TransitionSpec(Event.REOPEN, (S.NICHT_WEITERVERFOLGT,), S.IN_BEARBEITUNG, (A,), (Requirement.COMMENT,)),
+    TransitionSpec(
+        Event.WITHDRAW,
+        (S.EINGEREICHT, S.IN_BEARBEITUNG, S.IN_ABSTIMMUNG),
+        S.ZURUECKGEZOGEN,
+        (P, A),
+    ),
+)
+
+# The pseudo-state a proposal is in before it is submitted (never stored).
+NEW = "neu"
+
+
+def spec_for(event: Event, state: State | None) -> TransitionSpec | None:
+    """The row for this event from this state, or None if the event is not possible there."""
+    for spec in TRANSITIONS:
+        if spec.event is not event:
+            continue
+        if state is None and not spec.sources:
+            return spec
+        if state is not None and state in spec.sources:
+            return spec
+    return None
+
+
+def sources_of(event: Event) -> tuple[State, ...]:
+    """All states from which an event is possible."""
+    return tuple(s for spec in TRANSITIONS if spec.event is event for s in spec.sources)
