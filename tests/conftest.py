@@ -68,12 +68,9 @@ def create_postgres_database() -> tuple[str, Any]:
 def migrated_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
     """One migrated engine per backend for the whole session, created lazily."""
     engines: dict[str, Engine] = {}
-    drops: list[Any] = []
     yield engines
     for engine in engines.values():
         engine.dispose()
-    for drop in drops:
-        drop()
 
 
 def _engine_for(backend: str, cache: dict[str, Engine], tmp: Path) -> Engine:
@@ -91,10 +88,12 @@ def _engine_for(backend: str, cache: dict[str, Engine], tmp: Path) -> Engine:
     return engine
 
 
+# Databases created for the session, dropped when it ends (after the engines are disposed).
 _DROPS: list[Any] = []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL databases this session created."""
     for drop in _DROPS:
         drop()
 

@@ -2,11 +2,17 @@
 
 click and typer bind ``gettext.gettext`` when they are imported and ship no German catalogue, so the
 command line installs this one before importing them: a person reads German everywhere.
+
+Newer typer releases (0.2x) ship their own copy of click (``typer._click``) whose texts are plain English
+strings, not gettext calls. ``install`` therefore also puts German into the usage line and the help
+option, and ``usage_error`` translates the usage errors that copy raises.
 """
 
 from __future__ import annotations
 
 import gettext
+import re
+from typing import Any
 
 CATALOG: dict[str, str] = {
     "Usage:": "Aufruf:",
@@ -70,18 +76,79 @@ CATALOG: dict[str, str] = {
     "path": "Pfad",
     "unknown error": "unbekannter Fehler",
     "Choose from:\n\t{choices}": "Zur Auswahl:\n\t{choices}",
+    "[OPTIONS]": "[OPTIONEN]",
+    "COMMAND [ARGS]...": "BEFEHL [ARGUMENTE]...",
 }
+
+# The usage errors of typer's own click copy, as (English pattern, German text); ``{name}`` groups are
+# carried over. Checked in order, the first match wins; an unknown message stays as it is.
+_USAGE_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.DOTALL), german)
+    for p, german in [
+        (r"^Missing argument (?P<hint>.+?)\.(?P<rest>.*)$", "Fehlendes Argument {hint}.{rest}"),
+        (r"^Missing option (?P<hint>.+?)\.(?P<rest>.*)$", "Fehlende Option {hint}.{rest}"),
+        (r"^Missing parameter:? (?P<hint>.+?)\.?$", "Fehlender Parameter {hint}."),
+        (r"^No such option: (?P<name>\S+) \(Possible options: (?P<more>.+)\)$",
+         "Unbekannte Option {name} (meinten Sie: {more}?)"),
+        (r"^No such option: (?P<name>.+)$", "Unbekannte Option {name}."),
+        (r"^Got unexpected extra arguments? \((?P<args>.*)\)$", "Unerwartete zusätzliche Argumente: {args}"),
+        (r"^Got unexpected extra argument\(s\) \((?P<args>.*)\)$", "Unerwartete zusätzliche Argumente: {args}"),
+        (r"^Option (?P<name>\S+) requires an argument\.$", "Die Option {name} braucht einen Wert."),
+        (r"^Option (?P<name>\S+) requires (?P<n>\d+) arguments\.$", "Die Option {name} braucht {n} Werte."),
+        (r"^Option (?P<name>\S+) does not take a value\.$", "Die Option {name} nimmt keinen Wert."),
+        (r"^Invalid value for (?P<hint>.+?): (?P<msg>.*)$", "Ungültiger Wert für {hint}: {msg}"),
+        (r"^Invalid value: (?P<msg>.*)$", "Ungültiger Wert: {msg}"),
+        (r"^(?P<head>.*)\. Did you mean (?P<some>.+)\?$", "{head}. Meinten Sie {some}?"),
+    ]
+]
 
 
 def _gettext(message: str) -> str:
     return CATALOG.get(message, message)
 
 
-def _ngettext(singular: str, plural: str, n: int) -> str:
-    return _gettext(singular if n == 1 else plural)
+def _ngettext(msgid1: str, msgid2: str, n: int) -> str:
+    return _gettext(msgid1 if n == 1 else msgid2)
 
 
 def install() -> None:
     """Make ``gettext.gettext`` answer in German; must run before click or typer is imported."""
     gettext.gettext = _gettext
     gettext.ngettext = _ngettext
+    _localise_typer_click()
+
+
+def _localise_typer_click() -> None:
+    """German usage line and help option for typer's own copy of click (no gettext there)."""
+    try:
+        from typer._click import core, formatting
+    except ImportError:  # a typer that uses click itself: the gettext catalogue covers it
+        return
+    if getattr(formatting.HelpFormatter.write_usage, "_german", False):
+        return  # installed already
+    write_usage = formatting.HelpFormatter.write_usage
+    get_help_option = core.Command.get_help_option
+
+    def german_write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, f"{_gettext('Usage:')} " if prefix is None else prefix)
+
+    def german_help_option(self: Any, ctx: Any) -> Any:
+        option = get_help_option(self, ctx)
+        if option is not None and option.help:
+            option.help = _gettext(option.help)
+        return option
+
+    german_write_usage._german = True  # type: ignore[attr-defined]
+    formatting.HelpFormatter.write_usage = german_write_usage  # type: ignore[method-assign]
+    core.Command.get_help_option = german_help_option  # type: ignore[method-assign]
+
+
+def usage_error(message: str) -> str:
+    """A usage error of click or typer in German (messages that are German already pass through)."""
+    for pattern, german in _USAGE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            groups = {k: usage_error(v) if k == "head" else (v or "") for k, v in match.groupdict().items()}
+            text = german.format(**groups)
+            return text.replace("Choose from:", "Zur Auswahl:")
+    return message

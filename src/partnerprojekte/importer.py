@@ -17,7 +17,11 @@ from partnerprojekte.errors import (
     TransitionRefused,
     ValidationError,
 )
-from partnerprojekte.formats import load_mapping_document, pydantic_errors_to_field_errors, proposal_from_document
+from partnerprojekte.formats import (
+    load_mapping_document,
+    proposal_from_document,
+    pydantic_errors_to_field_errors,
+)
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Criterion, Event, ReasonCode, Role, Visibility
 from partnerprojekte.proposal import Proposal
@@ -95,7 +99,9 @@ class ImportReport:
         }
 
 
-def parse_import(data: bytes, *, source: str = "") -> tuple[ImportFile, list[Proposal], list[list[Proposal | None]]]:
+def parse_import(
+    data: bytes, *, source: str = ""
+) -> tuple[ImportFile, list[Proposal], list[list[Proposal | None]]]:
     """Validate a whole import file before anything is written; every error names its path."""
     doc = load_mapping_document(data, source=source)
     try:
@@ -115,10 +121,14 @@ def parse_import(data: bytes, *, source: str = "") -> tuple[ImportFile, list[Pro
             path = f"proposals[{i}].events[{j}]"
             if ev.event not in EVENT_NAMES | ACTIONS:
                 allowed = ", ".join(sorted(EVENT_NAMES | ACTIONS))
-                errors.append(FieldError(f"{path}.event", f"unbekanntes Ereignis „{ev.event}“ – erlaubt: {allowed}"))
+                errors.append(
+                    FieldError(f"{path}.event", f"unbekanntes Ereignis „{ev.event}“ – erlaubt: {allowed}")
+                )
             if ev.event == Event.REVISE.value:
                 if ev.proposal is None:
-                    errors.append(FieldError(f"{path}.proposal", "revise braucht den überarbeiteten Vorschlag"))
+                    errors.append(
+                        FieldError(f"{path}.proposal", "revise braucht den überarbeiteten Vorschlag")
+                    )
                     revs.append(None)
                     continue
                 try:
@@ -140,8 +150,13 @@ def parse_import(data: bytes, *, source: str = "") -> tuple[ImportFile, list[Pro
 
 def import_key(proposal: Proposal, submitted_at: dt.datetime) -> str:
     """A stable key that recognises a proposal imported before (title, submitter, time)."""
-    text = "|".join([proposal.title.casefold(), proposal.submitter.name.casefold(),
-                     submitted_at.astimezone(dt.UTC).isoformat()])
+    text = "|".join(
+        [
+            proposal.title.casefold(),
+            proposal.submitter.name.casefold(),
+            submitted_at.astimezone(dt.UTC).isoformat(),
+        ]
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -152,16 +167,23 @@ def run_import(services: Services, data: bytes, *, source: str = "") -> ImportRe
     with services.db.write():
         for user in parsed.users:
             before = len(services.list_users())
-            services.add_user(user.email, user.name, user.role, ressort=user.ressort,
-                              organisation=user.organisation, exists_ok=True)
+            services.add_user(
+                user.email,
+                user.name,
+                user.role,
+                ressort=user.ressort,
+                organisation=user.organisation,
+                exists_ok=True,
+            )
             report.users_added += len(services.list_users()) - before
     for i, (entry, proposal) in enumerate(zip(parsed.proposals, proposals, strict=True)):
         key = import_key(proposal, entry.submitted_at)
         label = f"proposals[{i}] „{proposal.title}“"
         try:
             with services.db.write():
-                outcome = services.submit(proposal, entry.submitted_by, at=entry.submitted_at,
-                                          import_key=key, notify=False)
+                outcome = services.submit(
+                    proposal, entry.submitted_by, at=entry.submitted_at, import_key=key, notify=False
+                )
                 status = outcome.status
                 for j, ev in enumerate(entry.events):
                     try:
@@ -169,22 +191,44 @@ def run_import(services: Services, data: bytes, *, source: str = "") -> ImportRe
                     except DomainError as exc:
                         raise _EventRefused(j, ev, exc) from exc
         except _EventRefused as refused:
-            report.refused.append({"index": i, "title": proposal.title, "event_index": refused.index,
-                                   "event": refused.event.event, "at": refused.event.at.isoformat(),
-                                   "message": f"{label}, Ereignis {refused.index + 1} ({refused.event.event} "
-                                              f"von {refused.event.by}): {refused.cause}"})
+            report.refused.append(
+                {
+                    "index": i,
+                    "title": proposal.title,
+                    "event_index": refused.index,
+                    "event": refused.event.event,
+                    "at": refused.event.at.isoformat(),
+                    "message": f"{label}, Ereignis {refused.index + 1} ({refused.event.event} "
+                    f"von {refused.event.by}): {refused.cause}",
+                }
+            )
             continue
         except AlreadyImported:
-            report.skipped.append({"index": i, "title": proposal.title,
-                                   "message": f"{label} ist bereits importiert."})
+            report.skipped.append(
+                {"index": i, "title": proposal.title, "message": f"{label} ist bereits importiert."}
+            )
             continue
         except (NotFound, TransitionRefused) as exc:
-            report.refused.append({"index": i, "title": proposal.title, "event_index": None, "event": "submit",
-                                   "at": entry.submitted_at.isoformat(),
-                                   "message": f"{label}, Einreichung: {exc}"})
+            report.refused.append(
+                {
+                    "index": i,
+                    "title": proposal.title,
+                    "event_index": None,
+                    "event": "submit",
+                    "at": entry.submitted_at.isoformat(),
+                    "message": f"{label}, Einreichung: {exc}",
+                }
+            )
             continue
-        report.imported.append({"index": i, "id": format_id(outcome.proposal_id), "title": proposal.title,
-                                "status": status.value, "events": len(entry.events)})
+        report.imported.append(
+            {
+                "index": i,
+                "id": format_id(outcome.proposal_id),
+                "title": proposal.title,
+                "status": status.value,
+                "events": len(entry.events),
+            }
+        )
     return report
 
 
@@ -202,12 +246,18 @@ def _replay(services: Services, pid: int, ev: ImportEvent, revision: Proposal | 
         assert ev.criterion is not None
         return services.confirm(pid, ev.criterion, ev.by, ev.comment, at=ev.at).status
     if ev.event == "comment":
-        return services.comment(pid, ev.by, ev.comment or "", ev.visibility or Visibility.INTERN, at=ev.at).status
+        return services.comment(
+            pid, ev.by, ev.comment or "", ev.visibility or Visibility.INTERN, at=ev.at
+        ).status
     if ev.event == "withdraw_approval":
         raise ValidationError("withdraw_approval wird beim Import nicht unterstützt.")
     if ev.event == Event.REVISE.value:
         assert revision is not None
         return services.revise(pid, revision, ev.by, at=ev.at, notify=False).status
-    inp = EventInput(comment=ev.comment, visibility=ev.visibility, reasons=tuple(ev.reasons),
-                     saeule_1_projekt=ev.saeule_1_projekt)
+    inp = EventInput(
+        comment=ev.comment,
+        visibility=ev.visibility,
+        reasons=tuple(ev.reasons),
+        saeule_1_projekt=ev.saeule_1_projekt,
+    )
     return services.transition(pid, Event(ev.event), ev.by, inp, at=ev.at, notify=False).status

@@ -150,9 +150,7 @@ def history(db: Database, proposal_id: int) -> list[dict[str, Any]]:
     with db.read() as s:
         if s.get(ProposalRow, proposal_id) is None:
             raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
-        rows = s.scalars(
-            select(AuditRow).where(AuditRow.proposal_id == proposal_id).order_by(AuditRow.seq)
-        )
+        rows = s.scalars(select(AuditRow).where(AuditRow.proposal_id == proposal_id).order_by(AuditRow.seq))
         return [audit_json(r) for r in rows]
 
 

@@ -17,7 +17,6 @@ from partnerprojekte.db import audit, outbox
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import (
     ApprovalRow,
-    AuditRow,
     CommentRow,
     ConfirmationRow,
     ProposalRow,
@@ -138,11 +137,15 @@ class Services:
                 raise ValidationError("--ressort: Für die Rolle „ressort“ ist ein Ressort anzugeben.")
             ressort = load_reference().ressort(ressort).abbreviation
         elif ressort:
-            raise ValidationError(f"--ressort: Nur die Rolle „ressort“ gehört zu einem Ressort, nicht {role}.")
+            raise ValidationError(
+                f"--ressort: Nur die Rolle „ressort“ gehört zu einem Ressort, nicht {role}."
+            )
         if role is Role.PARTNER:
             organisation = (organisation or "").strip()
             if not organisation:
-                raise ValidationError("--organisation: Für die Rolle „partner“ ist die Organisation anzugeben.")
+                raise ValidationError(
+                    "--organisation: Für die Rolle „partner“ ist die Organisation anzugeben."
+                )
         elif organisation:
             organisation = organisation.strip()
         with self.db.write() as s:
@@ -236,14 +239,31 @@ class Services:
             digest = audit.append(
                 s,
                 self._audit_fields(
-                    row, 1, Event.SUBMIT.value, None, decision.to_state, actor, at, audit.GENESIS,
-                    revision=1, details={"title": proposal.title},
+                    row,
+                    1,
+                    Event.SUBMIT.value,
+                    None,
+                    decision.to_state,
+                    actor,
+                    at,
+                    audit.GENESIS,
+                    revision=1,
+                    details={"title": proposal.title},
                 ),
             )
             s.execute(update(ProposalRow).where(ProposalRow.id == row.id).values(audit_head=digest))
-            sent = self._notify(s, row, 1, Event.SUBMIT.value, at, actor, notify, extra={
-                "check": result.to_json(),
-            })
+            sent = self._notify(
+                s,
+                row,
+                1,
+                Event.SUBMIT.value,
+                at,
+                actor,
+                notify,
+                extra={
+                    "check": result.to_json(),
+                },
+            )
             return Outcome(row.id, Event.SUBMIT.value, decision.to_state, True, 1, [], sent, result)
 
     def revise(
@@ -278,7 +298,12 @@ class Services:
             number = row.current_revision + 1
             dropped = sorted(c.value for c in facts.confirmed)
             seq = self._bump(
-                s, row, decision, actor, at, expected_version,
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                expected_version,
                 values={
                     "title": proposal.title,
                     "organisation": proposal.submitter.name,
@@ -289,8 +314,11 @@ class Services:
                     "overall": result.overall.value,
                     "check_result": result.to_json(),
                 },
-                audit_extra={"revision": number, "criteria": result.to_json(),
-                             "details": {"title": proposal.title, "dropped_confirmations": dropped}},
+                audit_extra={
+                    "revision": number,
+                    "criteria": result.to_json(),
+                    "details": {"title": proposal.title, "dropped_confirmations": dropped},
+                },
             )
             s.add(
                 RevisionRow(
@@ -350,7 +378,13 @@ class Services:
             if event is Event.INTEGRATE_INTO_PILLAR_1:
                 values["saeule_1_projekt"] = (inp.saeule_1_projekt or "").strip()
             seq = self._bump(
-                s, row, decision, actor, at, expected_version, values=values,
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                expected_version,
+                values=values,
                 audit_extra={
                     "comment": comment,
                     "visibility": visibility.value if comment else None,
@@ -372,8 +406,9 @@ class Services:
                 "reasons": reasons,
                 "saeule_1_projekt": values.get("saeule_1_projekt"),
             }
-            sent = self._notify(s, row, seq, event.value, at, actor, notify, extra=extra,
-                                status=decision.to_state)
+            sent = self._notify(
+                s, row, seq, event.value, at, actor, notify, extra=extra, status=decision.to_state
+            )
             return Outcome(row.id, event.value, decision.to_state, True, seq, [], sent)
 
     def _record_approval(
@@ -394,7 +429,13 @@ class Services:
         # An approval that does not complete the set leaves the state as it is.
         stay = Decision(decision.event, row.status, row.status, fires=False)
         seq = self._bump(
-            s, row, stay, actor, at, expected_version, values={},
+            s,
+            row,
+            stay,
+            actor,
+            at,
+            expected_version,
+            values={},
             audit_event="approve",
             audit_extra={
                 "comment": comment,
@@ -423,13 +464,17 @@ class Services:
         sent = 0
         for role in decision.missing_roles:
             sent += self._notify(
-                s, row, seq, aud.APPROVAL_OWED, at, actor, notify,
+                s,
+                row,
+                seq,
+                aud.APPROVAL_OWED,
+                at,
+                actor,
+                notify,
                 extra={"approved_event": event, "approved_by": actor.name, "missing": missing},
                 audiences=(aud.audience_of_role(role),),
             )
-        pending = [
-            {"event": event, "approved_by": [actor.email], "missing_roles": missing}
-        ]
+        pending = [{"event": event, "approved_by": [actor.email], "missing_roles": missing}]
         with_others = self._pending(s, row.id, event)
         pending[0]["approved_by"] = [self._user_email(s, a.user_id) for a in with_others] or [actor.email]
         return Outcome(row.id, "approve", row.status, False, seq, pending, sent)
@@ -452,7 +497,14 @@ class Services:
                 )
             decision = Decision(event, row.status, row.status, fires=False)
             seq = self._bump(
-                s, row, decision, actor, at, None, values={}, audit_event="withdraw_approval",
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                None,
+                values={},
+                audit_event="withdraw_approval",
                 audit_extra={"details": {"event": event.value}},
             )
             for a in mine:
@@ -460,7 +512,12 @@ class Services:
             return Outcome(row.id, "withdraw_approval", row.status, False, seq)
 
     def assign_ressort(
-        self, proposal_id: int, abbreviation: str, actor_email: str, *, at: dt.datetime | None = None,
+        self,
+        proposal_id: int,
+        abbreviation: str,
+        actor_email: str,
+        *,
+        at: dt.datetime | None = None,
         notify: bool = True,
     ) -> Outcome:
         """Make a Ressort responsible; the assignment history is kept and pending approvals discarded."""
@@ -481,8 +538,15 @@ class Services:
             previous = row.responsible_ressort
             decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
             seq = self._bump(
-                s, row, decision, actor, at, None, values={"responsible_ressort": ressort},
-                audit_event="assign_ressort", audit_ressort=ressort,
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                None,
+                values={"responsible_ressort": ressort},
+                audit_event="assign_ressort",
+                audit_ressort=ressort,
                 audit_extra={"details": {"previous": previous}},
             )
             s.execute(
@@ -490,17 +554,34 @@ class Services:
                 .where(RessortAssignmentRow.proposal_id == row.id, RessortAssignmentRow.ended_at.is_(None))
                 .values(ended_at=at)
             )
-            s.add(RessortAssignmentRow(proposal_id=row.id, ressort=ressort, assigned_by=actor.user_id,
-                                       assigned_at=at))
+            s.add(
+                RessortAssignmentRow(
+                    proposal_id=row.id, ressort=ressort, assigned_by=actor.user_id, assigned_at=at
+                )
+            )
             # Approvals given under another Ressort's responsibility no longer count.
             self._discard_pending(s, row.id, at)
-            sent = self._notify(s, row, seq, "assign_ressort", at, actor, notify,
-                                extra={"previous_ressort": previous}, ressort=ressort)
+            sent = self._notify(
+                s,
+                row,
+                seq,
+                "assign_ressort",
+                at,
+                actor,
+                notify,
+                extra={"previous_ressort": previous},
+                ressort=ressort,
+            )
             return Outcome(row.id, "assign_ressort", row.status, False, seq, [], sent)
 
     def confirm(
-        self, proposal_id: int, criterion: Criterion, actor_email: str, comment: str | None,
-        *, at: dt.datetime | None = None,
+        self,
+        proposal_id: int,
+        criterion: Criterion,
+        actor_email: str,
+        comment: str | None,
+        *,
+        at: dt.datetime | None = None,
     ) -> Outcome:
         """A reviewer confirms a ``needs_review`` criterion for the current revision."""
         with self.db.write() as s:
@@ -512,18 +593,40 @@ class Services:
             assert comment is not None
             decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
             seq = self._bump(
-                s, row, decision, actor, at, None, values={}, audit_event="confirm_criterion",
-                audit_extra={"comment": comment.strip(), "visibility": Visibility.INTERN.value,
-                             "details": {"criterion": criterion.value}},
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                None,
+                values={},
+                audit_event="confirm_criterion",
+                audit_extra={
+                    "comment": comment.strip(),
+                    "visibility": Visibility.INTERN.value,
+                    "details": {"criterion": criterion.value},
+                },
             )
-            s.add(ConfirmationRow(proposal_id=row.id, revision=row.current_revision,
-                                  criterion=criterion.value, user_id=actor.user_id,
-                                  comment=comment.strip(), created_at=at))
+            s.add(
+                ConfirmationRow(
+                    proposal_id=row.id,
+                    revision=row.current_revision,
+                    criterion=criterion.value,
+                    user_id=actor.user_id,
+                    comment=comment.strip(),
+                    created_at=at,
+                )
+            )
             return Outcome(row.id, "confirm_criterion", row.status, False, seq)
 
     def comment(
-        self, proposal_id: int, actor_email: str, text: str, visibility: Visibility,
-        *, at: dt.datetime | None = None,
+        self,
+        proposal_id: int,
+        actor_email: str,
+        text: str,
+        visibility: Visibility,
+        *,
+        at: dt.datetime | None = None,
     ) -> Outcome:
         """Add a comment (internal, or for the partner)."""
         if not text.strip():
@@ -536,7 +639,14 @@ class Services:
             effective = authorize_comment(facts, actor, visibility)
             decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
             seq = self._bump(
-                s, row, decision, actor, at, None, values={}, audit_event="comment",
+                s,
+                row,
+                decision,
+                actor,
+                at,
+                None,
+                values={},
+                audit_event="comment",
                 audit_extra={"comment": text.strip(), "visibility": effective.value},
             )
             self._add_comment(s, row.id, actor, text.strip(), effective, None, seq, at)
@@ -654,7 +764,8 @@ class Services:
         version = row.version
         if expected_version is not None and expected_version != version:
             raise ConflictError(
-                f"{format_id(row.id)} wurde inzwischen geändert (Stand {version}, erwartet {expected_version}); "
+                f"{format_id(row.id)} wurde inzwischen geändert "
+                f"(Stand {version}, erwartet {expected_version}); "
                 "bitte neu laden und erneut versuchen."
             )
         seq = version + 1
@@ -663,9 +774,19 @@ class Services:
         criteria = extra.pop("criteria", None)
         hf = values.get("handlungsfelder")
         fields = self._audit_fields(
-            row, seq, audit_event or decision.event.value, decision.from_state, decision.to_state, actor, at,
-            row.audit_head, revision=revision, ressort=audit_ressort, criteria=criteria,
-            handlungsfelder=hf, **extra,
+            row,
+            seq,
+            audit_event or decision.event.value,
+            decision.from_state,
+            decision.to_state,
+            actor,
+            at,
+            row.audit_head,
+            revision=revision,
+            ressort=audit_ressort,
+            criteria=criteria,
+            handlungsfelder=hf,
+            **extra,
         )
         digest = audit.row_hash(fields)
         changes: dict[str, Any] = {
@@ -708,11 +829,27 @@ class Services:
         )
 
     def _add_comment(
-        self, s: Session, proposal_id: int, actor: Actor, text: str, visibility: Visibility,
-        event: str | None, seq: int, at: dt.datetime,
+        self,
+        s: Session,
+        proposal_id: int,
+        actor: Actor,
+        text: str,
+        visibility: Visibility,
+        event: str | None,
+        seq: int,
+        at: dt.datetime,
     ) -> None:
-        s.add(CommentRow(proposal_id=proposal_id, user_id=actor.user_id, text=text, visibility=visibility,
-                         event=event, audit_seq=seq, created_at=at))
+        s.add(
+            CommentRow(
+                proposal_id=proposal_id,
+                user_id=actor.user_id,
+                text=text,
+                visibility=visibility,
+                event=event,
+                audit_seq=seq,
+                created_at=at,
+            )
+        )
 
     def _notify(
         self,
@@ -749,7 +886,9 @@ class Services:
         total = 0
         for group in groups:
             recipients = outbox.resolve(
-                s, group, contact=(row.contact_name, row.contact_email),
+                s,
+                group,
+                contact=(row.contact_name, row.contact_email),
                 ressort=ressort or row.responsible_ressort,
                 arbeitsstab_mailbox=self.settings.arbeitsstab_mailbox,
             )
@@ -758,7 +897,13 @@ class Services:
                 # A partner never reads an internal comment, not even in an e-mail.
                 context["comment"] = None
             total += outbox.write(
-                s, proposal_id=row.id, seq=seq, event=event, recipients=recipients, context=context, at=at,
+                s,
+                proposal_id=row.id,
+                seq=seq,
+                event=event,
+                recipients=recipients,
+                context=context,
+                at=at,
                 status="pending" if notify else "suppressed",
             )
         return total
@@ -771,7 +916,7 @@ def _approval_json(a: ApprovalRow, email: str) -> dict[str, Any]:
 def _check_email(email: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or len(email) > EMAIL_MAX or any(c in email for c in " \r\n<>,;\""):
+    if not local or "." not in domain or len(email) > EMAIL_MAX or any(c in email for c in ' \r\n<>,;"'):
         raise ValidationError(f"EMAIL: „{email}“ ist keine gültige E-Mail-Adresse.")
     return email
 

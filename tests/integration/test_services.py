@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -51,7 +52,9 @@ def to_coordination(services: Services, doc: dict[str, Any] | None = None) -> in
 def outbox(db: Database, pid: int) -> list[tuple[str, str]]:
     with db.read() as s:
         rows = s.execute(
-            select(OutboxRow.kind, OutboxRow.recipient_email).where(OutboxRow.proposal_id == pid).order_by(OutboxRow.id)
+            select(OutboxRow.kind, OutboxRow.recipient_email)
+            .where(OutboxRow.proposal_id == pid)
+            .order_by(OutboxRow.id)
         )
         return list(rows)
 
@@ -99,7 +102,9 @@ def test_full_path_to_recognition_with_approvals_in_either_order(services: Servi
     pid = to_coordination(services)
     first = services.transition(pid, Event.RECOGNISE, MWIDE, EventInput(comment="Fachlich überzeugend"))
     assert not first.fired
-    assert first.pending_approvals == [{"event": "recognise", "approved_by": [MWIDE], "missing_roles": ["arbeitsstab"]}]
+    assert first.pending_approvals == [
+        {"event": "recognise", "approved_by": [MWIDE], "missing_roles": ["arbeitsstab"]}
+    ]
     assert status(db, pid) is State.IN_ABSTIMMUNG
     second = services.transition(pid, Event.RECOGNISE, STAB, EventInput())
     assert second.fired
@@ -108,7 +113,12 @@ def test_full_path_to_recognition_with_approvals_in_either_order(services: Servi
     assert fired["event"] == "recognise"
     assert [a["user"] for a in fired["approvals"]] == [MWIDE, STAB]
     kinds = {k for k, _ in outbox(db, pid)}
-    assert {"recognise.partner", "recognise.ressort", "recognise.arbeitsstab", "approval_owed.arbeitsstab"} <= kinds
+    assert {
+        "recognise.partner",
+        "recognise.ressort",
+        "recognise.arbeitsstab",
+        "approval_owed.arbeitsstab",
+    } <= kinds
     with db.read() as s:
         assert s.scalar(select(func.count()).where(ApprovalRow.status == "pending")) == 0
     assert verify(db)["ok"]
@@ -132,7 +142,9 @@ def test_same_person_twice_changes_nothing(services: Services, db: Database) -> 
         services.transition(pid, Event.RECOGNISE, STAB2, EventInput())
 
 
-def test_completing_approval_refused_when_a_criterion_is_unconfirmed(services: Services, db: Database) -> None:
+def test_completing_approval_refused_when_a_criterion_is_unconfirmed(
+    services: Services, db: Database
+) -> None:
     pid = to_coordination(services, needs_review_financing())
     services.transition(pid, Event.RECOGNISE, STAB, EventInput())
     with pytest.raises(TransitionRefused, match="noch nicht vom Ressort bestätigt") as refused:
@@ -155,14 +167,16 @@ def test_withdrawn_approval_no_longer_counts(services: Services, db: Database) -
 def test_request_changes_discards_approvals_and_tells_the_partner(services: Services, db: Database) -> None:
     pid = to_coordination(services)
     services.transition(pid, Event.RECOGNISE, STAB, EventInput())
-    services.transition(
-        pid, Event.REQUEST_CHANGES, MWIDE, EventInput(comment="Bitte Finanzierung belegen")
-    )
+    services.transition(pid, Event.REQUEST_CHANGES, MWIDE, EventInput(comment="Bitte Finanzierung belegen"))
     assert status(db, pid) is State.IN_BEARBEITUNG
     with db.read() as s:
-        assert set(s.scalars(select(ApprovalRow.status).where(ApprovalRow.proposal_id == pid))) == {"discarded"}
+        assert set(s.scalars(select(ApprovalRow.status).where(ApprovalRow.proposal_id == pid))) == {
+            "discarded"
+        }
         ctx = s.scalar(
-            select(OutboxRow.context).where(OutboxRow.proposal_id == pid, OutboxRow.kind == "request_changes.partner")
+            select(OutboxRow.context).where(
+                OutboxRow.proposal_id == pid, OutboxRow.kind == "request_changes.partner"
+            )
         )
     assert ctx is not None and ctx["comment"] == "Bitte Finanzierung belegen"
 
@@ -170,11 +184,17 @@ def test_request_changes_discards_approvals_and_tells_the_partner(services: Serv
 def test_internal_comment_never_reaches_the_partner_mail(services: Services, db: Database) -> None:
     pid = submit(services)
     services.transition(
-        pid, Event.DECLINE, STAB,
-        EventInput(comment="Intern: doppelt mit 13-06", visibility=Visibility.INTERN, reasons=(ReasonCode.DOPPELUNG,)),
+        pid,
+        Event.DECLINE,
+        STAB,
+        EventInput(
+            comment="Intern: doppelt mit 13-06", visibility=Visibility.INTERN, reasons=(ReasonCode.DOPPELUNG,)
+        ),
     )
     with db.read() as s:
-        contexts = dict(s.execute(select(OutboxRow.kind, OutboxRow.context).where(OutboxRow.proposal_id == pid)).all())
+        contexts = dict(
+            s.execute(select(OutboxRow.kind, OutboxRow.context).where(OutboxRow.proposal_id == pid)).all()
+        )
     assert contexts["decline.partner"]["comment"] is None
     assert contexts["decline.partner"]["reasons"] == ["doppelung"]
     assert contexts["decline.arbeitsstab"]["comment"] == "Intern: doppelt mit 13-06"
@@ -234,12 +254,17 @@ def test_ressort_reassignment_history_and_rights(services: Services, db: Databas
 
 def test_integrate_decline_reopen_withdraw(services: Services, db: Database) -> None:
     a = to_coordination(services)
-    services.transition(a, Event.INTEGRATE_INTO_PILLAR_1, STAB, EventInput(comment="Teil von 13-06",
-                                                                             saeule_1_projekt="13-06"))
+    services.transition(
+        a, Event.INTEGRATE_INTO_PILLAR_1, STAB, EventInput(comment="Teil von 13-06", saeule_1_projekt="13-06")
+    )
     assert show_proposal(db, a)["saeule_1_projekt"] == "13-06"
     b = submit(services)
-    services.transition(b, Event.DECLINE, STAB, EventInput(comment="Kein Interesse",
-                                                            reasons=(ReasonCode.KEIN_PARTNERINTERESSE,)))
+    services.transition(
+        b,
+        Event.DECLINE,
+        STAB,
+        EventInput(comment="Kein Interesse", reasons=(ReasonCode.KEIN_PARTNERINTERESSE,)),
+    )
     services.transition(b, Event.REOPEN, STAB, EventInput(comment="Partner meldet sich wieder"))
     services.transition(b, Event.WITHDRAW, PARTNER, EventInput())
     assert status(db, b) is State.ZURUECKGEZOGEN
@@ -250,9 +275,12 @@ def test_integrate_decline_reopen_withdraw(services: Services, db: Database) -> 
 
 def test_gated_decline_merges_reasons(services: Services, db: Database) -> None:
     pid = to_coordination(services)
-    services.transition(pid, Event.DECLINE, MWIDE, EventInput(comment="Finanzierung offen",
-                                                              reasons=(ReasonCode.FINANCING,)))
-    services.transition(pid, Event.DECLINE, STAB, EventInput(comment="Doppelung", reasons=(ReasonCode.DOPPELUNG,)))
+    services.transition(
+        pid, Event.DECLINE, MWIDE, EventInput(comment="Finanzierung offen", reasons=(ReasonCode.FINANCING,))
+    )
+    services.transition(
+        pid, Event.DECLINE, STAB, EventInput(comment="Doppelung", reasons=(ReasonCode.DOPPELUNG,))
+    )
     assert status(db, pid) is State.NICHT_WEITERVERFOLGT
     assert history(db, pid)[-1]["reasons"] == ["doppelung", "financing"]
 
@@ -269,7 +297,12 @@ def test_comments_and_visibility(services: Services, db: Database) -> None:
 
 def test_list_filters(services: Services, db: Database) -> None:
     a = to_coordination(services)
-    submit(services, proposal_doc(handlungsfelder=[{"key": "mobilitaet", "rationale": "Verkehrswende im Revier voranbringen"}]))
+    submit(
+        services,
+        proposal_doc(
+            handlungsfelder=[{"key": "mobilitaet", "rationale": "Verkehrswende im Revier voranbringen"}]
+        ),
+    )
     assert [r["id"] for r in list_proposals(db, status=State.IN_ABSTIMMUNG)] == [f"PP-{a:04d}"]
     assert len(list_proposals(db, ressort="MWIDE")) == 1
     from partnerprojekte.proposal import HandlungsfeldKey
@@ -321,5 +354,5 @@ def test_each_action_is_one_audit_row_with_a_growing_chain(services: Services, d
         proposal = s.get(ProposalRow, pid)
         assert [r.seq for r in rows] == [1, 2, 3, 4]
         assert [r.event for r in rows] == ["submit", "take_up", "assign_ressort", "start_coordination"]
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+        assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
         assert proposal is not None and proposal.audit_head == rows[-1].hash and proposal.version == 4

@@ -52,8 +52,12 @@ def check_of(**verdicts: Verdict) -> CheckResult:
 ALL_MET = check_of()
 
 
-def facts(state: State | None, ressort: str | None = "MWIDE", check: CheckResult = ALL_MET,
-          confirmed: frozenset[Criterion] = frozenset()) -> ProposalFacts:
+def facts(
+    state: State | None,
+    ressort: str | None = "MWIDE",
+    check: CheckResult = ALL_MET,
+    confirmed: frozenset[Criterion] = frozenset(),
+) -> ProposalFacts:
     return ProposalFacts(state, ORG, ressort, check, confirmed)
 
 
@@ -252,8 +256,9 @@ def test_gating_is_configuration() -> None:
         ),
     ],
 )
-def test_recognise_guard(verdicts: dict[str, Verdict], confirmed: frozenset[Criterion], fires: bool,
-                         criterion: str | None) -> None:
+def test_recognise_guard(
+    verdicts: dict[str, Verdict], confirmed: frozenset[Criterion], fires: bool, criterion: str | None
+) -> None:
     f = facts(State.IN_ABSTIMMUNG, check=check_of(**verdicts), confirmed=confirmed)
     given = [GivenApproval(MWIDE.user_id, MWIDE.name, MWIDE.role)]
     if fires:
@@ -346,8 +351,11 @@ def test_confirm_rules() -> None:
         authorize_confirm(f, STAB, Criterion.FINANCING, "passt")
     with pytest.raises(TransitionRefused, match="zuständige Ressort"):
         authorize_confirm(f, VM, Criterion.FINANCING, "passt")
-    done = facts(State.IN_ABSTIMMUNG, check=check_of(financing=Verdict.NEEDS_REVIEW),
-                 confirmed=frozenset({Criterion.FINANCING}))
+    done = facts(
+        State.IN_ABSTIMMUNG,
+        check=check_of(financing=Verdict.NEEDS_REVIEW),
+        confirmed=frozenset({Criterion.FINANCING}),
+    )
     with pytest.raises(TransitionRefused, match="bereits bestätigt"):
         authorize_confirm(done, MWIDE, Criterion.FINANCING, "passt")
 
@@ -362,5 +370,7 @@ def test_comment_visibility() -> None:
 
 
 def test_partner_organisation_matching_ignores_case_and_blanks() -> None:
-    partner = Actor(9, "p@bio.example", "P", Role.PARTNER, organisation="  kompetenzzentrum  bio-security gmbh ")
+    partner = Actor(
+        9, "p@bio.example", "P", Role.PARTNER, organisation="  kompetenzzentrum  bio-security gmbh "
+    )
     assert decide(facts(State.EINGEREICHT), Event.WITHDRAW, partner, EventInput(), POLICY).fires

@@ -63,7 +63,8 @@ def svg() -> str:
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
         "<title>Zustände eines Partnerprojekt-Vorschlags</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-        'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>',
+        'markerHeight="8" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>',
     ]
     seen: dict[tuple[str, str], int] = {}
     for src, dest, event in edges():
@@ -97,13 +98,18 @@ def svg() -> str:
         if state == NEW:
             out.append(f'<circle cx="{x + _BW / 2}" cy="{y + _BH / 2}" r="10" fill="#333"/>')
             continue
-        final = state in (State.ANERKANNT.value, State.IN_SAEULE_1_INTEGRIERT.value, State.ZURUECKGEZOGEN.value)
+        final = state in (
+            State.ANERKANNT.value,
+            State.IN_SAEULE_1_INTEGRIERT.value,
+            State.ZURUECKGEZOGEN.value,
+        )
         out.append(
             f'<rect x="{x}" y="{y}" width="{_BW}" height="{_BH}" rx="10" fill="#eef4fb" '
             f'stroke="#1f4e79" stroke-width="{3 if final else 1.5}"/>'
         )
         out.append(
-            f'<text x="{x + _BW / 2}" y="{y + _BH / 2 + 4}" text-anchor="middle">{escape(State(state).label)}</text>'
+            f'<text x="{x + _BW / 2}" y="{y + _BH / 2 + 4}" text-anchor="middle">'
+            f"{escape(State(state).label)}</text>"
         )
     out.append("</svg>")
     return "\n".join(out)

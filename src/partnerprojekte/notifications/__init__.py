@@ -1,0 +1,1 @@
+"""Rendering and delivery of the outbox (German templates, SMTP and file transports): see issue 3."""

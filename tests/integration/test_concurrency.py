@@ -1,0 +1,170 @@
+"""Two people acting on one proposal at the same moment: exactly one wins, nothing is half-written.
+
+These tests need real commits on separate connections, so they use their own database instead of
+the rolled-back test transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+
+from partnerprojekte.config import Settings
+from partnerprojekte.db import outbox as outbox_module
+from partnerprojekte.db.engine import Database, make_engine
+from partnerprojekte.db.migrate import upgrade
+from partnerprojekte.db.schema import AuditRow, OutboxRow, ProposalRow
+from partnerprojekte.errors import ConflictError, TransitionRefused
+from partnerprojekte.formats import proposal_from_document
+from partnerprojekte.model import Event, Role, State, Visibility
+from partnerprojekte.queries import verify
+from partnerprojekte.services import Services
+from partnerprojekte.states.workflow import EventInput
+from tests.conftest import create_postgres_database
+from tests.helpers import proposal_doc
+
+STAB = [
+    "a.stab@stk.nrw.example",
+    "b.stab@stk.nrw.example",
+    "c.stab@stk.nrw.example",
+    "d.stab@stk.nrw.example",
+]
+PARTNER = "kontakt@bio-security.example.de"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A committed database of its own, with people, dropped afterwards."""
+    drop: Callable[[], None] | None = None
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+    else:
+        url, drop = create_postgres_database()
+        eng = make_engine(url, pool_size=8)
+    upgrade(eng)
+    svc = Services(Database(eng), Settings())
+    svc.load_reference_data()
+    for email in STAB:
+        svc.add_user(email, email.split("@")[0], Role.ARBEITSSTAB)
+    svc.add_user(PARTNER, "Kai Kontakt", Role.PARTNER, organisation="Kompetenzzentrum Bio-Security GmbH")
+    yield eng
+    eng.dispose()
+    if drop:
+        drop()
+
+
+def submit(eng: Engine) -> int:
+    return (
+        Services(Database(eng), Settings())
+        .submit(proposal_from_document(proposal_doc()), PARTNER)
+        .proposal_id
+    )
+
+
+def counts(eng: Engine, pid: int) -> tuple[int, int, int]:
+    with eng.connect() as conn:
+        audit = conn.scalar(select(func.count()).where(AuditRow.proposal_id == pid)) or 0
+        mails = conn.scalar(select(func.count()).where(OutboxRow.proposal_id == pid)) or 0
+        version = conn.scalar(select(ProposalRow.version).where(ProposalRow.id == pid)) or 0
+    return audit, mails, version
+
+
+def race(eng: Engine, actions: list[Callable[[Services], Any]], barrier_on_update: bool) -> list[Any]:
+    """Run the actions at once, each on its own connection; optionally hold writers until all have read."""
+    barrier = threading.Barrier(len(actions), timeout=20)
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # Every action has read the proposal before anyone writes it: a true simultaneous start.
+        if barrier_on_update and statement.lstrip().upper().startswith("UPDATE PROPOSALS"):
+            barrier.wait()
+
+    event.listen(eng, "before_cursor_execute", before)
+
+    def run(action: Callable[[Services], Any]) -> Any:
+        try:
+            return action(Services(Database(eng), Settings()))
+        except (ConflictError, TransitionRefused) as exc:
+            return exc
+
+    try:
+        with ThreadPoolExecutor(len(actions)) as pool:
+            return list(pool.map(run, actions))
+    finally:
+        event.remove(eng, "before_cursor_execute", before)
+
+
+def test_same_event_twice_one_wins_the_other_is_refused(engine: Engine) -> None:
+    pid = submit(engine)
+    before = counts(engine, pid)
+    results = race(
+        engine,
+        [lambda s, who=who: s.transition(pid, Event.TAKE_UP, who, EventInput()) for who in STAB[:2]],
+        barrier_on_update=engine.dialect.name == "postgresql",
+    )
+    winners = [r for r in results if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1 and len(losers) == 1
+    # The state no longer allows take_up: refused (exit 3), not a conflict.
+    assert isinstance(losers[0], TransitionRefused) and losers[0].reason == "state"
+    audit, mails, version = counts(engine, pid)
+    assert (audit, version) == (before[0] + 1, before[2] + 1)
+    assert mails == before[1] + 1  # one take_up mail to the partner, not two
+    assert verify(Database(engine))["ok"]
+
+
+def test_two_different_actions_at_once_one_gets_a_conflict(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: the second reads the new state")
+    pid = submit(engine)
+    before = counts(engine, pid)
+    results = race(
+        engine,
+        [
+            lambda s: s.comment(pid, STAB[0], "Rückfrage an das Ressort", Visibility.INTERN),
+            lambda s: s.comment(pid, STAB[1], "Termin mit dem Partner vereinbart", Visibility.INTERN),
+        ],
+        barrier_on_update=True,
+    )
+    conflicts = [r for r in results if isinstance(r, ConflictError)]
+    assert len(conflicts) == 1, results
+    audit, _, version = counts(engine, pid)
+    assert (audit, version) == (before[0] + 1, before[2] + 1)
+    assert verify(Database(engine))["ok"]
+
+
+def test_many_clients_hammer_one_proposal(engine: Engine) -> None:
+    pid = submit(engine)
+    services = Services(Database(engine), Settings())
+    services.transition(pid, Event.TAKE_UP, STAB[0], EventInput())
+    results = race(
+        engine,
+        [lambda s, who=who: s.comment(pid, who, f"Notiz von {who}", Visibility.INTERN) for who in STAB * 2],
+        barrier_on_update=False,
+    )
+    done = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(r, ConflictError) for r in refused)
+    audit, _, version = counts(engine, pid)
+    assert audit == version == 2 + len(done)
+    assert verify(Database(engine))["ok"]
+
+
+def test_failure_after_the_audit_row_leaves_nothing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = submit(engine)
+    before = counts(engine, pid)
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise RuntimeError("Outbox nicht schreibbar")
+
+    monkeypatch.setattr(outbox_module, "write", broken)
+    with pytest.raises(RuntimeError):
+        Services(Database(engine), Settings()).transition(pid, Event.TAKE_UP, STAB[0], EventInput())
+    assert counts(engine, pid) == before
+    with engine.connect() as conn:
+        assert conn.scalar(select(ProposalRow.status).where(ProposalRow.id == pid)) is State.EINGEREICHT
