@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from partnerprojekte.model import EVENT_LABELS, Event, State
+from partnerprojekte.model import EVENT_LABELS, FINAL_STATES, Event, State
 from partnerprojekte.states.table import NEW, TRANSITIONS
 
 
@@ -36,73 +36,93 @@ def _event(name: str) -> Event:
     return Event(name)
 
 
-# Fixed positions (column, row) of the states: the path runs left to right, endings below.
-_POS: dict[str, tuple[int, int]] = {
-    NEW: (0, 0),
-    State.EINGEREICHT.value: (1, 0),
-    State.IN_BEARBEITUNG.value: (2, 0),
-    State.IN_ABSTIMMUNG.value: (3, 0),
-    State.ANERKANNT.value: (4, 0),
-    State.NICHT_WEITERVERFOLGT.value: (2, 2),
-    State.IN_SAEULE_1_INTEGRIERT.value: (3, 2),
-    State.ZURUECKGEZOGEN.value: (1, 2),
+# Fixed positions (column, row): the path runs left to right in the middle row, the endings above
+# and below it, so that the edges into each ending fan in without crossing the main path.
+_POS: dict[str, tuple[float, float]] = {
+    State.ZURUECKGEZOGEN.value: (2, 0),
+    NEW: (0, 1),
+    State.EINGEREICHT.value: (1, 1),
+    State.IN_BEARBEITUNG.value: (2, 1),
+    State.IN_ABSTIMMUNG.value: (3, 1),
+    State.ANERKANNT.value: (4, 1),
+    State.NICHT_WEITERVERFOLGT.value: (1.5, 2),
+    State.IN_SAEULE_1_INTEGRIERT.value: (3.3, 2),
 }
-_W, _H, _BW, _BH = 240, 120, 170, 44
+_W, _H, _BW, _BH, _LEFT, _TOP = 320, 170, 250, 46, 20, 30
+
+
+def _box(state: str) -> tuple[float, float]:
+    col, row = _POS[state]
+    return _LEFT + col * _W, _TOP + row * _H
 
 
 def _centre(state: str) -> tuple[float, float]:
-    col, row = _POS[state]
-    return 30 + col * _W + _BW / 2, 40 + row * _H + _BH / 2
+    x, y = _box(state)
+    return x + _BW / 2, y + _BH / 2
+
+
+def _label(x: float, y: float, text: str) -> str:
+    # A white halo keeps labels readable where edges cross.
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" fill="#023" stroke="#fff" '
+        f'stroke-width="4" paint-order="stroke">{escape(text)}</text>'
+    )
 
 
 def svg() -> str:
     """A standalone SVG drawing of the machine with German labels."""
-    width, height = 30 + 5 * _W, 40 + 3 * _H + 40
+    width, height = int(_LEFT * 2 + 4 * _W + _BW), int(_TOP * 2 + 2 * _H + _BH)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
         "<title>Zustände eines Partnerprojekt-Vorschlags</title>",
+        '<rect width="100%" height="100%" fill="#fff"/>',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>',
     ]
-    seen: dict[tuple[str, str], int] = {}
+    labels: list[str] = []
     for src, dest, event in edges():
-        label = escape(EVENT_LABELS[_event(event)])
-        n = seen.get((src, dest), 0)
-        seen[(src, dest)] = n + 1
+        label = EVENT_LABELS[_event(event)]
         x1, y1 = _centre(src)
-        x2, y2 = _centre(dest)
         if src == dest:
+            # The reflexive revise: a loop on the box's upper left corner.
+            bx, by = _box(src)
             out.append(
-                f'<path d="M{x1 - 20},{y1 - _BH / 2} C{x1 - 30},{y1 - 90} {x1 + 30},{y1 - 90} '
-                f'{x1 + 20},{y1 - _BH / 2}" fill="none" stroke="#333" marker-end="url(#arrow)"/>'
+                f'<path d="M{bx + 40},{by} C{bx + 20},{by - 45} {bx - 40},{by - 20} '
+                f'{bx},{by + 12}" fill="none" stroke="#333" marker-end="url(#arrow)"/>'
             )
-            out.append(f'<text x="{x1}" y="{y1 - 72}" text-anchor="middle">{label}</text>')
+            labels.append(_label(bx + 5, by - 38, label))
             continue
-        # Opposite edges and several events between the same pair bend apart.
-        bend = (30 + 22 * n) * (1 if (src < dest) else -1)
+        x2, y2 = _centre(dest)
+        # Opposite edges between the same pair bend to different sides.
+        bend = 28 if (src, dest) < (dest, src) else -28
+        if y1 == y2:
+            # Neighbours on the main path: forwards above, backwards below.
+            bend = -18
         mx, my = (x1 + x2) / 2, (y1 + y2) / 2
         dx, dy = x2 - x1, y2 - y1
         length = max((dx * dx + dy * dy) ** 0.5, 1)
         cx, cy = mx - dy / length * bend, my + dx / length * bend
-        sx, sy = _shorten(x1, y1, cx, cy)
+        sx, sy = (x1 + 10, y1) if src == NEW else _shorten(x1, y1, cx, cy)
         ex, ey = _shorten(x2, y2, cx, cy)
         out.append(
             f'<path d="M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}" fill="none" '
             'stroke="#333" marker-end="url(#arrow)"/>'
         )
-        out.append(f'<text x="{cx:.1f}" y="{cy:.1f}" text-anchor="middle" fill="#024">{label}</text>')
-    for state, (col, row) in _POS.items():
-        x, y = 30 + col * _W, 40 + row * _H
+        # The point of the curve at t=0.5, a little towards the target so labels of fanning edges part.
+        t = 0.5 if src == NEW or y1 == y2 else 0.6
+        lx = (1 - t) ** 2 * sx + 2 * (1 - t) * t * cx + t * t * ex
+        ly = (1 - t) ** 2 * sy + 2 * (1 - t) * t * cy + t * t * ey
+        # Labels sit on the outer side of the bend, so that the two directions of a pair part.
+        offset = (12.0 if cy > my else -12.0) if y1 == y2 else 0.0
+        labels.append(_label(lx, ly + 4 + offset, label))
+    for state in _POS:
+        x, y = _box(state)
         if state == NEW:
             out.append(f'<circle cx="{x + _BW / 2}" cy="{y + _BH / 2}" r="10" fill="#333"/>')
             continue
-        final = state in (
-            State.ANERKANNT.value,
-            State.IN_SAEULE_1_INTEGRIERT.value,
-            State.ZURUECKGEZOGEN.value,
-        )
+        final = State(state) in FINAL_STATES
         out.append(
             f'<rect x="{x}" y="{y}" width="{_BW}" height="{_BH}" rx="10" fill="#eef4fb" '
             f'stroke="#1f4e79" stroke-width="{3 if final else 1.5}"/>'
@@ -111,6 +131,7 @@ def svg() -> str:
             f'<text x="{x + _BW / 2}" y="{y + _BH / 2 + 4}" text-anchor="middle">'
             f"{escape(State(state).label)}</text>"
         )
+    out += labels
     out.append("</svg>")
     return "\n".join(out)
 
