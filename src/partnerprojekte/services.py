@@ -474,10 +474,10 @@ class Services:
                 extra={"approved_event": event, "approved_by": actor.name, "missing": missing},
                 audiences=(aud.audience_of_role(role),),
             )
-        pending = [{"event": event, "approved_by": [actor.email], "missing_roles": missing}]
-        with_others = self._pending(s, row.id, event)
-        pending[0]["approved_by"] = [self._user_email(s, a.user_id) for a in with_others] or [actor.email]
-        return Outcome(row.id, "approve", row.status, False, seq, pending, sent)
+        # Autoflush makes the approval just added part of the pending set.
+        approved_by = [self._user_email(s, a.user_id) for a in self._pending(s, row.id, event)]
+        pending = [{"event": event, "approved_by": approved_by, "missing_roles": missing}]
+        return Outcome(row.id, event, row.status, False, seq, pending, sent)
 
     def withdraw_approval(
         self, proposal_id: int, event: Event, actor_email: str, *, at: dt.datetime | None = None
