@@ -4,11 +4,43 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from partnerprojekte.rules.thresholds import CriteriaThresholds
+
+
+class MailSettings(BaseModel):
+    """How e-mail leaves the system: SMTP when a host is set, otherwise ``.eml`` files in a folder."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_concurrency: int = Field(4, ge=1, le=64)
+    batch_size: int = Field(200, ge=1, le=10_000)
+    max_attempts: int = Field(8, ge=1)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    sending_timeout_seconds: float = Field(600.0, gt=0)
+    sender: str = "Arbeitsstab Ruhr-Konferenz <partnerprojekte@localhost>"
+    # None: <data_dir>/mail
+    outbox_dir: Path | None = None
+    # A folder whose templates override the packaged ones (same file names).
+    template_dir: Path | None = None
+    # Links in e-mails point here (the web application of issue 4).
+    base_url: str = "http://127.0.0.1:8000"
+
+
+class ServeSettings(BaseModel):
+    """Where the local servers started by ``partnerprojekte run`` listen (always 127.0.0.1 by default)."""
+
+    host: str = "127.0.0.1"
+    prefect_port: int = Field(4200, ge=1, le=65535)
+    web_port: int = Field(8000, ge=1, le=65535)
 
 
 def _default_approvals() -> dict[str, dict[str, list[str]]]:
@@ -33,12 +65,18 @@ class Settings(BaseSettings):
     arbeitsstab_mailbox: str | None = None
     timezone: str = "Europe/Berlin"
     max_proposal_bytes: int = Field(1_000_000, ge=1_000)
+    mail: MailSettings = MailSettings()
+    serve: ServeSettings = ServeSettings()
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the data directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'partnerprojekte.db').as_posix()}"
+
+    def resolved_outbox_dir(self) -> Path:
+        """Where the file transport writes ``.eml`` files."""
+        return self.mail.outbox_dir or self.data_dir / "mail"
 
 
 @lru_cache(maxsize=1)
