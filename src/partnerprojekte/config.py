@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from partnerprojekte.rules.thresholds import CriteriaThresholds
@@ -67,6 +67,36 @@ class Settings(BaseSettings):
     max_proposal_bytes: int = Field(1_000_000, ge=1_000)
     mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
+
+    @field_validator("approvals")
+    @classmethod
+    def _known_approvals(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        """Refuse at start-up what could only fail later: unknown events, states or roles, doubled roles."""
+        events = {
+            "recognise",
+            "decline",
+            "request_changes",
+            "integrate_into_pillar_1",
+            "reopen",
+            "withdraw",
+            "take_up",
+            "start_coordination",
+        }
+        states = {"eingereicht", "in_bearbeitung", "in_abstimmung", "nicht_weiterverfolgt"}
+        roles = {"partner", "ressort", "arbeitsstab"}
+        for event, by_state in value.items():
+            if event not in events:
+                raise ValueError(f"approvals: unbekanntes Ereignis „{event}“")
+            for state, required in by_state.items():
+                if state not in states:
+                    raise ValueError(f"approvals.{event}: unbekannter Status „{state}“")
+                unknown = [r for r in required if r not in roles]
+                if unknown or len(set(required)) != len(required) or not required:
+                    raise ValueError(
+                        f"approvals.{event}.{state}: Rollen müssen verschieden sein und aus "
+                        f"{', '.join(sorted(roles))} stammen, gefunden: {required}"
+                    )
+        return value
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the data directory."""

@@ -117,8 +117,19 @@ def parse_import(
         except ValidationError as exc:
             errors += exc.errors
         revs: list[Proposal | None] = []
+        previous = entry.submitted_at
         for j, ev in enumerate(entry.events):
             path = f"proposals[{i}].events[{j}]"
+            # The report of a past date is rebuilt from these times: they must not run backwards.
+            if ev.at < previous:
+                errors.append(
+                    FieldError(
+                        f"{path}.at",
+                        f"Zeitpunkt {ev.at.isoformat()} liegt vor dem vorherigen ({previous.isoformat()}); "
+                        "Ereignisse müssen in zeitlicher Reihenfolge stehen",
+                    )
+                )
+            previous = max(previous, ev.at)
             if ev.event not in EVENT_NAMES | ACTIONS:
                 allowed = ", ".join(sorted(EVENT_NAMES | ACTIONS))
                 errors.append(

@@ -354,7 +354,7 @@ class Services:
             pending = self._pending(s, row.id, event.value)
             given = [GivenApproval(a.user_id, self._user_name(s, a.user_id), a.role) for a in pending]
             decision = decide(facts, event, actor, inp, self.policy, given)
-            visibility = inp.visibility or default_visibility(event, actor)
+            visibility = _visibility(inp, event, actor, fires=decision.fires)
             comment = inp.comment.strip() if inp.comment and inp.comment.strip() else None
             if not decision.fires:
                 return self._record_approval(
@@ -907,6 +907,16 @@ class Services:
                 status="pending" if notify else "suppressed",
             )
         return total
+
+
+def _visibility(inp: EventInput, event: Event, actor: Actor, *, fires: bool) -> Visibility:
+    """A partner's comment is always for the partner; an approval's comment stays internal unless said
+    otherwise, because the decision it supports may still be discarded."""
+    if actor.role is Role.PARTNER:
+        return Visibility.PARTNER
+    if inp.visibility is not None:
+        return inp.visibility
+    return default_visibility(event, actor) if fires else Visibility.INTERN
 
 
 def _approval_json(a: ApprovalRow, email: str) -> dict[str, Any]:

@@ -129,3 +129,13 @@ def test_invalid_file_changes_nothing(services: Services, db: Database, change: 
         run_import(services, json.dumps(doc).encode())
     assert any(e.path == path for e in invalid.value.errors), invalid.value.render()
     assert count(db, ProposalRow) == 0 and count(db, UserRow) == 0
+
+
+def test_events_out_of_time_order_are_refused(services: Services, db: Database) -> None:
+    events = [dict(e) for e in RECOGNISED]
+    events[2]["at"] = "2019-12-31T09:00:00+01:00"  # before the submission and the earlier events
+    with pytest.raises(ValidationError) as invalid:
+        run_import(services, import_file(entry("Vorhaben mit falscher Zeit", events)))
+    assert [e.path for e in invalid.value.errors] == ["proposals[0].events[2].at"]
+    assert "zeitlicher Reihenfolge" in invalid.value.render()
+    assert count(db, ProposalRow) == 0

@@ -356,3 +356,19 @@ def test_each_action_is_one_audit_row_with_a_growing_chain(services: Services, d
         assert [r.event for r in rows] == ["submit", "take_up", "assign_ressort", "start_coordination"]
         assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
         assert proposal is not None and proposal.audit_head == rows[-1].hash and proposal.version == 4
+
+
+def test_a_partner_comment_is_always_for_the_partner(services: Services, db: Database) -> None:
+    pid = submit(services)
+    services.transition(
+        pid, Event.WITHDRAW, PARTNER, EventInput(comment="Wir ziehen zurück", visibility=Visibility.INTERN)
+    )
+    assert show_proposal(db, pid)["comments"][-1]["visibility"] == "partner"
+
+
+def test_an_approval_comment_stays_internal_unless_said(services: Services, db: Database) -> None:
+    pid = to_coordination(services)
+    services.transition(
+        pid, Event.DECLINE, MWIDE, EventInput(comment="Vorbehalt", reasons=(ReasonCode.FINANCING,))
+    )
+    assert show_proposal(db, pid)["comments"][-1]["visibility"] == "intern"
