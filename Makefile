@@ -20,9 +20,10 @@ $(UV):
 
 sync: .venv/.synced
 
-## run: the product on its embedded defaults (SQLite in ./var), with the demo scenario of 2021
+## run: the product on its embedded defaults: SQLite in ./var with the demo data of 2021, a local Prefect
+## server with the schedules live, the web application on 127.0.0.1:8000, mail as .eml files in ./var/mail
 run: sync
-	$(UV) run --frozen partnerprojekte demo
+	$(UV) run --frozen partnerprojekte run
 
 ## test: the whole test suite (PostgreSQL tests run when a server answers or CI=true)
 test: sync

@@ -18,7 +18,6 @@ from enum import StrEnum  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn  # noqa: E402
 
-import click  # noqa: E402
 import typer  # noqa: E402
 
 from partnerprojekte.errors import (  # noqa: E402
@@ -50,6 +49,7 @@ class _DiagramFormat(StrEnum):
     MERMAID = "mermaid"
     SVG = "svg"
 
+
 app = typer.Typer(
     name="partnerprojekte",
     help="Qualifizierung der Partnerprojekte der Ruhr-Konferenz: prüfen, einreichen, entscheiden, berichten.",
@@ -57,15 +57,42 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    # The usage line is German too (typer copies these placeholders to every command).
+    options_metavar="[OPTIONEN]",
+    subcommand_metavar="BEFEHL [ARGUMENTE]...",
 )
-users_app = typer.Typer(help="Personen und Rollen verwalten.", no_args_is_help=True, rich_markup_mode=None)
+users_app = typer.Typer(
+    help="Personen und Rollen verwalten.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    options_metavar="[OPTIONEN]",
+    subcommand_metavar="BEFEHL [ARGUMENTE]...",
+)
 app.add_typer(users_app, name="users")
+
+# Command groups of the other edges; each module imports its heavy parts only inside its commands.
+from partnerprojekte import cli_mail, cli_web  # noqa: E402 - the app must exist first
+from partnerprojekte.cli_flows import flows_app  # noqa: E402
+from partnerprojekte.cli_flows import run as run_command  # noqa: E402
+from partnerprojekte.cli_schedule import digest_app, reminders_app  # noqa: E402
+
+app.add_typer(cli_mail.outbox_app, name="outbox")
+app.add_typer(cli_mail.mail_app, name="mail")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(digest_app, name="digest")
+app.add_typer(flows_app, name="flows")
+app.command("run")(run_command)
+users_app.command("set-password")(cli_web.users_set_password)
+users_app.add_typer(cli_web.token_app, name="token")
+app.add_typer(cli_web.web_app, name="web")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
 AsOpt = Annotated[str, typer.Option("--as", help="E-Mail der handelnden Person.", metavar="EMAIL")]
 IdArg = Annotated[str, typer.Argument(help="Vorschlags-ID, z. B. PP-0001.", metavar="ID")]
-FileArg = Annotated[Path, typer.Argument(help="Vorschlagsdatei (YAML oder JSON); - liest die Standardeingabe.",
-                                         metavar="DATEI")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(help="Vorschlagsdatei (YAML oder JSON); - liest die Standardeingabe.", metavar="DATEI"),
+]
 
 
 # --- plumbing ---------------------------------------------------------------------------------------
@@ -73,8 +100,9 @@ FileArg = Annotated[Path, typer.Argument(help="Vorschlagsdatei (YAML oder JSON);
 
 def _fail(message: str, code: int, *, as_json: bool = False, data: dict[str, Any] | None = None) -> NoReturn:
     if as_json:
-        typer.echo(json.dumps({"error": {"message": message, "exit_code": code, **(data or {})}},
-                              ensure_ascii=False))
+        typer.echo(
+            json.dumps({"error": {"message": message, "exit_code": code, **(data or {})}}, ensure_ascii=False)
+        )
     typer.echo(message, err=True)
     raise typer.Exit(code)
 
@@ -82,14 +110,28 @@ def _fail(message: str, code: int, *, as_json: bool = False, data: dict[str, Any
 def _handle(exc: Exception, as_json: bool) -> NoReturn:
     """Map an error to its exit code and German message (the one place that does so)."""
     if isinstance(exc, ValidationError):
-        _fail(f"Ungültige Eingabe: {exc.render()}", EXIT_INVALID, as_json=as_json,
-              data={"kind": "invalid", "fields": [{"path": e.path, "message": e.message} for e in exc.errors]})
+        _fail(
+            f"Ungültige Eingabe: {exc.render()}",
+            EXIT_INVALID,
+            as_json=as_json,
+            data={"kind": "invalid", "fields": [{"path": e.path, "message": e.message} for e in exc.errors]},
+        )
     if isinstance(exc, NotFound):
         _fail(f"Nicht gefunden: {exc}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
     if isinstance(exc, TransitionRefused):
-        _fail(f"Abgelehnt: {exc}", EXIT_REFUSED, as_json=as_json,
-              data={"kind": "refused", "event": exc.event, "state": exc.state, "reason": exc.reason,
-                    "criterion": exc.criterion, "role": exc.role})
+        _fail(
+            f"Abgelehnt: {exc}",
+            EXIT_REFUSED,
+            as_json=as_json,
+            data={
+                "kind": "refused",
+                "event": exc.event,
+                "state": exc.state,
+                "reason": exc.reason,
+                "criterion": exc.criterion,
+                "role": exc.role,
+            },
+        )
     if isinstance(exc, ConflictError):
         _fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
     if isinstance(exc, AuditChainBroken):
@@ -99,17 +141,24 @@ def _handle(exc: Exception, as_json: bool) -> NoReturn:
 
 def _services() -> Services:
     from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
 
     from partnerprojekte.config import get_settings
-    from partnerprojekte.db.engine import Database, make_engine
+    from partnerprojekte.db.engine import Database, make_engine, normalise_url
     from partnerprojekte.services import Services
 
     settings = get_settings()
+    not_initialised = ValidationError(
+        "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
+    )
+    url = make_url(normalise_url(settings.resolved_database_url()))
+    # Connecting to SQLite would create an empty database file (and its directory) as a side effect.
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if is_file and not Path(str(url.database)).is_file():
+        raise not_initialised
     engine = make_engine(settings.resolved_database_url())
     if not inspect(engine).has_table("alembic_version"):
-        raise ValidationError(
-            "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
-        )
+        raise not_initialised
     return Services(Database(engine), settings)
 
 
@@ -120,9 +169,17 @@ def _read_file(path: Path, limit: int | None = None) -> bytes:
     limit = limit or get_settings().max_proposal_bytes
     try:
         if str(path) == "-":
-            return sys.stdin.buffer.read(limit + 1)
-        with path.open("rb") as fh:
-            return fh.read(limit + 1)
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(limit + 1)
+        if len(data) > limit:
+            # Only limit + 1 bytes were read: name the real size (not "limit + 1") where it is known.
+            size = f"{_number(path.stat().st_size)} Bytes" if str(path) != "-" else "zu viele Bytes"
+            raise ValidationError(
+                f"DATEI: „{path}“ ist zu groß: {size}, erlaubt sind höchstens {_number(limit)} Bytes."
+            )
+        return data
     except FileNotFoundError:
         raise ValidationError(f"DATEI: „{path}“ gibt es nicht.") from None
     except IsADirectoryError:
@@ -130,13 +187,38 @@ def _read_file(path: Path, limit: int | None = None) -> bytes:
     except PermissionError:
         raise ValidationError(f"DATEI: „{path}“ ist nicht lesbar (keine Berechtigung).") from None
     except OSError as exc:
-        raise ValidationError(f"DATEI: „{path}“ lässt sich nicht lesen: {exc.strerror}") from None
+        raise ValidationError(f"DATEI: „{path}“ lässt sich nicht lesen: {_os_reason(exc)}") from None
+
+
+def _number(n: int) -> str:
+    """1234567 → 1.234.567 (German thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def _os_reason(exc: OSError) -> str:
+    """The operating system's reason in German for the usual cases (its own text is English)."""
+    import errno
+
+    reasons = {
+        errno.ENOENT: "Datei oder Verzeichnis gibt es nicht",
+        errno.EACCES: "keine Berechtigung",
+        errno.EPERM: "keine Berechtigung",
+        errno.EISDIR: "ist ein Verzeichnis",
+        errno.ENOTDIR: "ein Teil des Pfades ist kein Verzeichnis",
+        errno.ENOSPC: "kein Speicherplatz mehr frei",
+        errno.EROFS: "Dateisystem ist schreibgeschützt",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _proposal_id(text: str) -> int:
     from partnerprojekte.ids import parse_id
 
-    return parse_id(text)
+    try:
+        return parse_id(text)
+    except NotFound as exc:
+        # A malformed id is not "nicht gefunden" but a wrong argument: say which one.
+        raise ValidationError(f"ID: {exc}") from None
 
 
 def _choice(value: str, enum_cls: Any, what: str) -> Any:
@@ -172,18 +254,35 @@ def _print_check(check: dict[str, Any]) -> None:
         typer.echo(f"  {'':<14} {result['explanation']}")
 
 
+def _label(name: str) -> str:
+    """German label of an event („Anerkennen“ (recognise)) or an audited action („Kommentar“)."""
+    from partnerprojekte.model import ACTION_LABELS, Action, event_label
+
+    if name in {e.value for e in Event}:
+        return event_label(Event(name))
+    if name in {a.value for a in Action}:
+        return f"„{ACTION_LABELS[Action(name)]}“"
+    return name
+
+
 def _print_outcome(outcome: Outcome) -> None:
     from partnerprojekte.ids import format_id
-    from partnerprojekte.model import Role as R
 
     pid = format_id(outcome.proposal_id)
     if outcome.fired:
-        typer.echo(f"{pid}: {outcome.event} ausgeführt – Status jetzt „{outcome.status.label}“.")
+        typer.echo(f"{pid}: {_label(outcome.event)} ausgeführt – Status jetzt „{outcome.status.label}“.")
+    elif outcome.pending_approvals:
+        # An approval that does not complete the set: say whose approval is still owed.
+        for pending in outcome.pending_approvals:
+            missing = " und ".join(Role(r).label for r in pending["missing_roles"])
+            given = ", ".join(pending.get("approved_by", []))
+            typer.echo(
+                f"{pid}: Zustimmung zu {_label(pending['event'])} gespeichert – Status bleibt "
+                f"„{outcome.status.label}“."
+            )
+            typer.echo(f"  Zugestimmt: {given}; es fehlt noch die Zustimmung von: {missing}.")
     else:
-        typer.echo(f"{pid}: {outcome.event} gespeichert – Status „{outcome.status.label}“.")
-    for pending in outcome.pending_approvals:
-        missing = ", ".join(R(r).label for r in pending["missing_roles"])
-        typer.echo(f"  Zustimmung zu „{pending['event']}“ gespeichert; es fehlt noch: {missing}.")
+        typer.echo(f"{pid}: {_label(outcome.event)} gespeichert – Status „{outcome.status.label}“.")
     if outcome.notifications:
         typer.echo(f"  {outcome.notifications} Benachrichtigung(en) zum Versand vorgemerkt.")
 
@@ -204,7 +303,9 @@ def init() -> None:
         engine = make_engine(settings.resolved_database_url())
         upgrade(engine)
         count = Services(Database(engine), settings).load_reference_data()
-        typer.echo(f"Datenbank bereit ({engine.url.render_as_string(hide_password=True)}); {count} Ressorts geladen.")
+        typer.echo(
+            f"Datenbank bereit ({engine.url.render_as_string(hide_password=True)}); {count} Ressorts geladen."
+        )
     except PartnerprojekteError as exc:
         _handle(exc, False)
 
@@ -212,43 +313,79 @@ def init() -> None:
 @users_app.command("add")
 def users_add(
     email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")],
-    name: Annotated[str, typer.Option("--name", help="Vollständiger Name.")],
-    role: Annotated[str, typer.Option("--role", help="partner, ressort, arbeitsstab oder admin.")],
-    ressort: Annotated[str | None, typer.Option("--ressort", help="Ressort-Kürzel (nur Rolle ressort).",
-                                                metavar="ABK")] = None,
-    organisation: Annotated[str | None, typer.Option("--organisation",
-                                                     help="Organisation (Pflicht für Rolle partner).")] = None,
+    name: Annotated[str, typer.Option("--name", help="Vollständiger Name.", metavar="NAME")],
+    role: Annotated[
+        str, typer.Option("--role", help="partner, ressort, arbeitsstab oder admin.", metavar="ROLLE")
+    ],
+    ressort: Annotated[
+        str | None, typer.Option("--ressort", help="Ressort-Kürzel (nur Rolle ressort).", metavar="ABK")
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", metavar="NAME", help="Organisation (Pflicht für Rolle partner)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Eine Person mit ihrer Rolle anlegen."""
     try:
         svc = _services()
-        user = svc.add_user(email, name, _choice(role, Role, "--role"), ressort=ressort, organisation=organisation)
+        user = svc.add_user(
+            email, name, _choice(role, Role, "--role"), ressort=ressort, organisation=organisation
+        )
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
     if as_json:
-        _echo_json({"email": user.email, "name": user.name, "role": user.role.value, "ressort": user.ressort,
-                    "organisation": user.organisation})
+        _echo_json(
+            {
+                "email": user.email,
+                "name": user.name,
+                "role": user.role.value,
+                "ressort": user.ressort,
+                "organisation": user.organisation,
+            }
+        )
     else:
-        typer.echo(f"Angelegt: {user.name} <{user.email}> als {user.role.label}"
-                   + (f" ({user.ressort})" if user.ressort else "")
-                   + (f" für „{user.organisation}“" if user.organisation else "") + ".")
+        typer.echo(
+            f"Angelegt: {user.name} <{user.email}> als {user.role.label}"
+            + (f" ({user.ressort})" if user.ressort else "")
+            + (f" für „{user.organisation}“" if user.organisation else "")
+            + "."
+        )
 
 
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
     """Alle Personen mit Rolle, Ressort und Organisation."""
     try:
-        users = _services().list_users()
+        from sqlalchemy import select
+
+        from partnerprojekte.db.schema import UserRow
+
+        svc = _services()
+        # Read the attributes inside the session: ``Services.list_users`` returns rows whose session
+        # has rolled back and closed (expiring them), so reading them afterwards fails.
+        with svc.db.read() as s:
+            users: list[dict[str, Any]] = [
+                {
+                    "email": u.email,
+                    "name": u.name,
+                    "role": u.role,
+                    "ressort": u.ressort,
+                    "organisation": u.organisation,
+                    "active": u.active,
+                }
+                for u in s.scalars(select(UserRow).order_by(UserRow.role, UserRow.email))
+            ]
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
     if as_json:
-        _echo_json([{"email": u.email, "name": u.name, "role": u.role.value, "ressort": u.ressort,
-                     "organisation": u.organisation, "active": u.active} for u in users])
+        _echo_json([{**u, "role": u["role"].value} for u in users])
         return
+    if not users:
+        typer.echo("Noch keine Personen angelegt (partnerprojekte users add).")
     for u in users:
-        extra = u.ressort or u.organisation or ""
-        typer.echo(f"{u.role.label:<14} {u.email:<40} {u.name}" + (f" – {extra}" if extra else ""))
+        extra = u["ressort"] or u["organisation"] or ""
+        typer.echo(f"{u['role'].label:<14} {u['email']:<40} {u['name']}" + (f" – {extra}" if extra else ""))
 
 
 @app.command()
@@ -279,7 +416,9 @@ def submit(file: FileArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
         from partnerprojekte.formats import parse_proposal
 
         svc = _services()
-        proposal = parse_proposal(_read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes)
+        proposal = parse_proposal(
+            _read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes
+        )
         outcome = svc.submit(proposal, as_)
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
@@ -299,7 +438,9 @@ def revise(proposal_id: IdArg, file: FileArg, as_: AsOpt, as_json: JsonOpt = Fal
 
         svc = _services()
         pid = _proposal_id(proposal_id)
-        proposal = parse_proposal(_read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes)
+        proposal = parse_proposal(
+            _read_file(file), source=str(file), max_bytes=svc.settings.max_proposal_bytes
+        )
         outcome = svc.revise(pid, proposal, as_)
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
@@ -329,10 +470,14 @@ def assign_ressort(
 @app.command()
 def confirm(
     proposal_id: IdArg,
-    criterion: Annotated[str, typer.Argument(metavar="KRITERIUM",
-                                             help="handlungsfeld_fit, regional_effect, cooperation, financing")],
+    criterion: Annotated[
+        str,
+        typer.Argument(
+            metavar="KRITERIUM", help="handlungsfeld_fit, regional_effect, cooperation, financing"
+        ),
+    ],
     as_: AsOpt,
-    comment: Annotated[str, typer.Option("--comment", help="Schriftliche Begründung.")],
+    comment: Annotated[str, typer.Option("--comment", help="Schriftliche Begründung.", metavar="TEXT")],
     as_json: JsonOpt = False,
 ) -> None:
     """Ein zu prüfendes Kriterium bestätigen (Ressort)."""
@@ -347,15 +492,30 @@ def confirm(
 @app.command()
 def transition(
     proposal_id: IdArg,
-    event: Annotated[str, typer.Argument(metavar="EREIGNIS", help=", ".join(
-        e.value for e in Event if e not in (Event.SUBMIT, Event.REVISE)))],
+    event: Annotated[
+        str,
+        typer.Argument(
+            metavar="EREIGNIS",
+            help=", ".join(e.value for e in Event if e not in (Event.SUBMIT, Event.REVISE)),
+        ),
+    ],
     as_: AsOpt,
-    comment: Annotated[str | None, typer.Option("--comment", help="Kommentar.")] = None,
-    visibility: Annotated[str | None, typer.Option("--visibility", help="intern oder partner.")] = None,
-    reason: Annotated[list[str] | None, typer.Option("--reason", help="Grund (mehrfach möglich).",
-                                                     metavar="CODE")] = None,
-    saeule_1_projekt: Annotated[str | None, typer.Option("--saeule-1-projekt",
-                                                         help="ID des Säule-1-Projekts, z. B. 13-06.")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="Kommentar.", metavar="TEXT")] = None,
+    visibility: Annotated[
+        str | None, typer.Option("--visibility", help="intern oder partner.", metavar="SICHTBARKEIT")
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reason",
+            help="Grund (mehrfach möglich): " + ", ".join(r.value for r in ReasonCode) + ".",
+            metavar="CODE",
+        ),
+    ] = None,
+    saeule_1_projekt: Annotated[
+        str | None,
+        typer.Option("--saeule-1-projekt", metavar="ID", help="ID des Säule-1-Projekts, z. B. 13-06."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ein Ereignis auslösen oder einer zustimmungspflichtigen Entscheidung zustimmen."""
@@ -363,6 +523,10 @@ def transition(
         from partnerprojekte.states.workflow import EventInput
 
         ev = _choice(event, Event, "EREIGNIS")
+        if ev in (Event.SUBMIT, Event.REVISE):
+            raise ValidationError(
+                f"EREIGNIS: „{ev}“ geht mit dem Befehl „partnerprojekte {ev}“, nicht mit „transition“."
+            )
         inp = EventInput(
             comment=comment,
             visibility=_choice(visibility, Visibility, "--visibility") if visibility else None,
@@ -384,7 +548,9 @@ def withdraw_approval(
 ) -> None:
     """Die eigene Zustimmung zurücknehmen, solange die Entscheidung noch aussteht."""
     try:
-        outcome = _services().withdraw_approval(_proposal_id(proposal_id), _choice(event, Event, "EREIGNIS"), as_)
+        outcome = _services().withdraw_approval(
+            _proposal_id(proposal_id), _choice(event, Event, "EREIGNIS"), as_
+        )
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
     _echo_json(outcome.to_json()) if as_json else _print_outcome(outcome)
@@ -395,7 +561,9 @@ def comment(
     proposal_id: IdArg,
     text: Annotated[str, typer.Argument(metavar="TEXT", help="Der Kommentar.")],
     as_: AsOpt,
-    visibility: Annotated[str, typer.Option("--visibility", help="intern oder partner.")] = "intern",
+    visibility: Annotated[
+        str, typer.Option("--visibility", help="intern oder partner.", metavar="SICHTBARKEIT")
+    ] = "intern",
     as_json: JsonOpt = False,
 ) -> None:
     """Einen Kommentar schreiben (intern oder für den Partner)."""
@@ -421,17 +589,23 @@ def show(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"{data['id']}  {data['title']}")
     typer.echo(f"Status:        {State(data['status']).label} (seit {_local(data['status_since'])})")
-    typer.echo(f"Organisation:  {data['organisation']} – Kontakt {data['contact']['name']} "
-               f"<{data['contact']['email']}>")
+    typer.echo(
+        f"Organisation:  {data['organisation']} – Kontakt {data['contact']['name']} "
+        f"<{data['contact']['email']}>"
+    )
     typer.echo(f"Ressort:       {data['responsible_ressort'] or 'noch keines zugeordnet'}")
     typer.echo(f"Fassung:       {data['revision']}, eingereicht am {_local(data['submitted_at'])}")
     if data["saeule_1_projekt"]:
         typer.echo(f"Säule 1:       integriert in {data['saeule_1_projekt']}")
     _print_check(data["check"])
     for c in data["confirmations"]:
-        typer.echo(f"  bestätigt: {CRITERION_LABELS[Criterion(c['criterion'])]} von {c['user']}: {c['comment']}")
+        typer.echo(
+            f"  bestätigt: {CRITERION_LABELS[Criterion(c['criterion'])]} von {c['user']}: {c['comment']}"
+        )
     for a in data["pending_approvals"]:
-        typer.echo(f"Offene Zustimmung zu „{a['event']}“: {a['user']} ({Role(a['role']).label}), {_local(a['at'])}")
+        typer.echo(
+            f"Offene Zustimmung zu „{a['event']}“: {a['user']} ({Role(a['role']).label}), {_local(a['at'])}"
+        )
     for h in data["ressort_history"]:
         until = f" bis {_local(h['ended_at'])}" if h["ended_at"] else ""
         typer.echo(f"Zuständig: {h['ressort']} seit {_local(h['assigned_at'])}{until}")
@@ -441,10 +615,21 @@ def show(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
 
 @app.command("list")
 def list_cmd(
-    status: Annotated[str | None, typer.Option("--status", help="Status, z. B. in_abstimmung.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", metavar="STATUS", help="Status: " + ", ".join(st.value for st in State) + "."
+        ),
+    ] = None,
     ressort: Annotated[str | None, typer.Option("--ressort", help="Ressort-Kürzel.", metavar="ABK")] = None,
-    handlungsfeld: Annotated[str | None, typer.Option("--handlungsfeld", help="Handlungsfeld-Schlüssel.",
-                                                      metavar="KEY")] = None,
+    handlungsfeld: Annotated[
+        str | None,
+        typer.Option(
+            "--handlungsfeld",
+            metavar="SCHLÜSSEL",
+            help="mobilitaet, wirtschaft, vielfalt, energie_umwelt oder bildung_forschung.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Vorschläge auflisten, gefiltert nach Status, Ressort und Handlungsfeld."""
@@ -457,7 +642,9 @@ def list_cmd(
             _services().db,
             status=_choice(status, State, "--status") if status else None,
             ressort=load_reference().ressort(ressort).abbreviation if ressort else None,
-            handlungsfeld=_choice(handlungsfeld, HandlungsfeldKey, "--handlungsfeld") if handlungsfeld else None,
+            handlungsfeld=_choice(handlungsfeld, HandlungsfeldKey, "--handlungsfeld")
+            if handlungsfeld
+            else None,
         )
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
@@ -468,8 +655,10 @@ def list_cmd(
         typer.echo("Keine Vorschläge gefunden.")
         return
     for r in rows:
-        typer.echo(f"{r['id']}  {State(r['status']).label:<22} {r['responsible_ressort'] or '–':<12} {r['title']}")
-    typer.echo(f"{len(rows)} Vorschläge.")
+        typer.echo(
+            f"{r['id']}  {State(r['status']).label:<22} {r['responsible_ressort'] or '–':<12} {r['title']}"
+        )
+    typer.echo("1 Vorschlag." if len(rows) == 1 else f"{len(rows)} Vorschläge.")
 
 
 @app.command()
@@ -490,12 +679,20 @@ def history(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
         name = e["event"]
         label = EVENT_LABELS.get(Event(name)) if name in Event.__members__.values() else None
         label = label or (ACTION_LABELS[Action(name)] if name in {a.value for a in Action} else name)
+        if name == Action.ASSIGN_RESSORT and e["ressort"]:
+            label += f": {e['ressort']}"  # which Ressort is now responsible
         move = ""
         if e["from"] != e["to"]:
             move = f" {State(e['from']).label if e['from'] else '–'} → {State(e['to']).label}"
-        typer.echo(f"{e['seq']:>3}. {_local(e['at'])}  {label}{move}  ({e['actor']}, {Role(e['role']).label})")
+        typer.echo(
+            f"{e['seq']:>3}. {_local(e['at'])}  {label}{move}  ({e['actor']}, {Role(e['role']).label})"
+        )
         if e["details"].get("event"):
-            typer.echo(f"     zu: {e['details']['event']}; es fehlt noch: {', '.join(e['details'].get('missing', []))}")
+            missing = " und ".join(Role(r).label for r in e["details"].get("missing", []))
+            typer.echo(
+                f"     zu {_label(e['details']['event'])}"
+                + (f"; es fehlt noch: {missing}" if missing else "")
+            )
         if e["comment"]:
             typer.echo(f"     Kommentar ({e['visibility']}): {e['comment']}")
         if e["reasons"]:
@@ -503,36 +700,42 @@ def history(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
         if e["saeule_1_projekt"]:
             typer.echo(f"     Säule-1-Projekt: {e['saeule_1_projekt']}")
         if e["approvals"]:
-            typer.echo("     Zustimmungen: " + "; ".join(f"{a['user']} ({Role(a['role']).label})" for a in e["approvals"]))
+            typer.echo(
+                "     Zustimmungen: "
+                + "; ".join(f"{a['user']} ({Role(a['role']).label})" for a in e["approvals"])
+            )
 
 
 @app.command()
 def verify(as_json: JsonOpt = False) -> None:
     """Die Hash-Kette des Protokolls prüfen; Exit 1 und der erste gebrochene Eintrag bei Manipulation."""
     try:
+        from partnerprojekte.ids import format_id
         from partnerprojekte.queries import verify as run_verify
 
         result = run_verify(_services().db)
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
+    for b in result["broken"]:
+        b.setdefault("id", format_id(b["proposal_id"]))  # the id every command accepts, e.g. PP-0003
     if as_json:
         _echo_json(result)
     elif result["ok"]:
-        typer.echo(f"Protokoll unversehrt: {result['entries']} Einträge zu {result['proposals']} Vorschlägen geprüft.")
+        entries, proposals = result["entries"], result["proposals"]
+        typer.echo(f"Protokoll unversehrt: {entries} Einträge zu {proposals} Vorschlägen geprüft.")
     else:
-        from partnerprojekte.ids import format_id
-
         for b in result["broken"]:
             where = f"Eintrag Nr. {b['seq']}" if b["seq"] else "Protokoll"
-            typer.echo(f"MANIPULIERT: {format_id(b['proposal_id'])}, {where}: {b['problem']}", err=True)
+            typer.echo(f"MANIPULIERT: {b['id']}, {where}: {b['problem']}", err=True)
     if not result["ok"]:
         raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
 def report(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Ende des Tages).",
-                                              metavar="DATUM")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Ende des Tages).", metavar="DATUM")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Der Stand Partnerprojekte, auch für einen vergangenen Stichtag (aus dem Protokoll rekonstruiert)."""
@@ -574,22 +777,26 @@ def import_cmd(
         _echo_json(result.to_json())
     else:
         for item in result.imported:
-            typer.echo(f"{item['id']} importiert: {item['title']} – {State(item['status']).label}, "
-                       f"{item['events']} Ereignisse")
+            events = "1 Ereignis" if item["events"] == 1 else f"{item['events']} Ereignisse"
+            typer.echo(f"{item['id']} importiert: {item['title']} – {State(item['status']).label}, {events}")
         for item in result.skipped:
             typer.echo(f"übersprungen: {item['message']}")
         for item in result.refused:
             typer.echo(f"NICHT importiert: {item['message']}", err=True)
-        typer.echo(f"{len(result.imported)} importiert, {len(result.skipped)} übersprungen, "
-                   f"{len(result.refused)} abgelehnt; {result.users_added} Personen neu angelegt.")
+        typer.echo(
+            f"{len(result.imported)} importiert, {len(result.skipped)} übersprungen, "
+            f"{len(result.refused)} abgelehnt; {result.users_added} Personen neu angelegt."
+        )
     if result.refused:
         raise typer.Exit(EXIT_REFUSED)
 
 
 @app.command()
 def diagram(
-    fmt: Annotated[str, typer.Option("--format", help="mermaid oder svg.")] = "mermaid",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="In diese Datei schreiben.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="mermaid oder svg.", metavar="FORMAT")] = "mermaid",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="In diese Datei schreiben.", metavar="DATEI")
+    ] = None,
 ) -> None:
     """Das Zustandsdiagramm, erzeugt aus der Übergangstabelle."""
     from partnerprojekte.states.diagram import mermaid, svg
@@ -602,7 +809,12 @@ def diagram(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            _handle(
+                ValidationError(f"--output: „{output}“ lässt sich nicht schreiben: {_os_reason(exc)}."), False
+            )
         typer.echo(f"Diagramm geschrieben: {output}")
 
 
@@ -624,9 +836,13 @@ def demo() -> None:
         if existing == 0:
             data = files("partnerprojekte.demo").joinpath("scenario.yaml").read_bytes()
             result = run_import(svc, data, source="scenario.yaml")
-            typer.echo(f"Beispieldaten geladen: {len(result.imported)} Vorschläge, {result.users_added} Personen.")
+            typer.echo(
+                f"Beispieldaten geladen: {len(result.imported)} Vorschläge, {result.users_added} Personen."
+            )
         else:
-            typer.echo(f"Die Datenbank enthält bereits {existing} Vorschläge; Beispieldaten nicht erneut geladen.")
+            typer.echo(
+                f"Die Datenbank enthält bereits {existing} Vorschläge; Beispieldaten nicht erneut geladen."
+            )
         typer.echo("")
         typer.echo(render_report(build_report(svc.db, tz=svc.settings.timezone)))
     except PartnerprojekteError as exc:
@@ -636,18 +852,71 @@ def demo() -> None:
 def main() -> None:
     """Entry point of the console script: German usage errors, no tracebacks for bad input."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        typer.echo(exc.format_message() if hasattr(exc, "format_message") else str(exc), err=True)
-        if exc.ctx is not None:
-            typer.echo(f"Hilfe mit „{exc.ctx.command_path} --help“.", err=True)
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:
+        # typer's own copy of click (not the ``click`` package, which typer no longer needs) raises its
+        # usage errors here once standalone mode is off; shown in German with the usage line.
+        _show_usage_error(exc)
         sys.exit(EXIT_INVALID)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("Abgebrochen.", err=True)
         sys.exit(EXIT_FAILED)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("Abgebrochen.", err=True)
         sys.exit(130)
-    sys.exit(EXIT_OK)
+    except Exception as exc:  # the last line of defence: a known cause in German instead of a traceback
+        sys.exit(_unexpected(exc))
+    # Without standalone mode typer returns the code of a ``typer.Exit`` (``_fail``, ``--help``) instead
+    # of raising it; ignoring it made every refused or invalid command exit 0.
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _unexpected(exc: Exception) -> int:
+    """Explain an error no command expected: database, configuration, file system; else a real bug."""
+    module = type(exc).__module__.split(".")[0]
+    if module in {"sqlalchemy", "psycopg", "sqlite3", "alembic"}:
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        typer.echo(
+            "Die Datenbank ist nicht erreichbar oder nicht nutzbar (PARTNERPROJEKTE_DATABASE_URL bzw. "
+            f"PARTNERPROJEKTE_DATA_DIR prüfen): {first}",
+            err=True,
+        )
+        return EXIT_FAILED
+    if module in {"pydantic", "pydantic_core"} and getattr(exc, "title", "") == "Settings":
+        problems = "; ".join(
+            f"PARTNERPROJEKTE_{'__'.join(str(part) for part in e['loc']).upper()}: ungültiger Wert "
+            f"„{e.get('input')}“ ({e['msg']})"
+            for e in exc.errors()  # type: ignore[attr-defined]
+        )
+        typer.echo(f"Die Konfiguration ist ungültig: {problems}", err=True)
+        return EXIT_INVALID
+    if isinstance(exc, OSError):
+        typer.echo(f"Zugriff auf „{exc.filename or ''}“ nicht möglich: {_os_reason(exc)}.", err=True)
+        return EXIT_FAILED
+    import traceback
+
+    traceback.print_exception(exc)
+    typer.echo(
+        f"Unerwarteter Fehler ({type(exc).__name__}): {exc} – bitte mit der Ausgabe oben melden.", err=True
+    )
+    return EXIT_FAILED
+
+
+def _show_usage_error(exc: typer.TyperException) -> None:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        # A command group called without a command: its help is the message (exit 2, like click).
+        typer.echo(exc.format_message(), err=True)
+        return
+    if ctx is not None:
+        typer.echo(ctx.get_usage(), err=True)
+    typer.echo(f"Fehler: {cli_i18n.usage_error(exc.format_message())}", err=True)
+    if ctx is not None:
+        typer.echo(f"Hilfe mit „{ctx.command_path} --help“.", err=True)
+
+
+if __name__ == "__main__":  # the runner starts the web application as ``python -m partnerprojekte.cli``
+    main()

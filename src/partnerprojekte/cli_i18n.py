@@ -76,8 +76,6 @@ CATALOG: dict[str, str] = {
     "path": "Pfad",
     "unknown error": "unbekannter Fehler",
     "Choose from:\n\t{choices}": "Zur Auswahl:\n\t{choices}",
-    "[OPTIONS]": "[OPTIONEN]",
-    "COMMAND [ARGS]...": "BEFEHL [ARGUMENTE]...",
 }
 
 # The usage errors of typer's own click copy, as (English pattern, German text); ``{name}`` groups are
@@ -88,11 +86,12 @@ _USAGE_ERRORS: list[tuple[re.Pattern[str], str]] = [
         (r"^Missing argument (?P<hint>.+?)\.(?P<rest>.*)$", "Fehlendes Argument {hint}.{rest}"),
         (r"^Missing option (?P<hint>.+?)\.(?P<rest>.*)$", "Fehlende Option {hint}.{rest}"),
         (r"^Missing parameter:? (?P<hint>.+?)\.?$", "Fehlender Parameter {hint}."),
-        (r"^No such option: (?P<name>\S+) \(Possible options: (?P<more>.+)\)$",
-         "Unbekannte Option {name} (meinten Sie: {more}?)"),
+        (
+            r"^No such option: (?P<name>\S+) \(Possible options: (?P<more>.+)\)$",
+            "Unbekannte Option {name} (meinten Sie: {more}?)",
+        ),
         (r"^No such option: (?P<name>.+)$", "Unbekannte Option {name}."),
-        (r"^Got unexpected extra arguments? \((?P<args>.*)\)$", "Unerwartete zusätzliche Argumente: {args}"),
-        (r"^Got unexpected extra argument\(s\) \((?P<args>.*)\)$", "Unerwartete zusätzliche Argumente: {args}"),
+        (r"^Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)$", "Unerwartete Argumente: {args}"),
         (r"^Option (?P<name>\S+) requires an argument\.$", "Die Option {name} braucht einen Wert."),
         (r"^Option (?P<name>\S+) requires (?P<n>\d+) arguments\.$", "Die Option {name} braucht {n} Werte."),
         (r"^Option (?P<name>\S+) does not take a value\.$", "Die Option {name} nimmt keinen Wert."),
@@ -136,6 +135,10 @@ def _localise_typer_click() -> None:
         option = get_help_option(self, ctx)
         if option is not None and option.help:
             option.help = _gettext(option.help)
+        if option is not None and option.default is None:
+            # An unused --help flag defaults to None, which typer coerces through pydantic: that import
+            # alone costs more than the whole help text. False is a bool and skips the coercion.
+            option.default = False
         return option
 
     german_write_usage._german = True  # type: ignore[attr-defined]

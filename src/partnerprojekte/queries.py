@@ -76,7 +76,7 @@ def show_proposal(db: Database, proposal_id: int) -> dict[str, Any]:
         row = s.get(ProposalRow, proposal_id)
         if row is None:
             raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
-        emails = dict(s.execute(select(UserRow.id, UserRow.email)).all())
+        emails: dict[int, str] = dict(s.execute(select(UserRow.id, UserRow.email)).tuples().all())
         revision = s.scalar(
             select(RevisionRow).where(
                 RevisionRow.proposal_id == row.id, RevisionRow.number == row.current_revision

@@ -127,4 +127,6 @@ class Database:
             try:
                 yield session
             finally:
+                # Detach first: a rollback would expire what the caller takes out of the block.
+                session.expunge_all()
                 session.rollback()

@@ -1,0 +1,219 @@
+"""Commands for the web: ``users set-password``, ``users token create|list|revoke`` and ``web serve``.
+
+Registered on the main program by ``cli.py``. Everything heavy, and ``cli`` itself (whose error
+handling these commands share), is imported inside the commands: importing this module costs nothing
+and cannot run into a circular import.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+token_app = typer.Typer(
+    help="API-Tokens für Anbindungen anderer Systeme verwalten.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    options_metavar="[OPTIONEN]",
+    subcommand_metavar="BEFEHL [ARGUMENTE]...",
+)
+web_app = typer.Typer(
+    help="Die Web-Anwendung (Seiten und API).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    options_metavar="[OPTIONEN]",
+    subcommand_metavar="BEFEHL [ARGUMENTE]...",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
+EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
+# Enough for any sensible password plus its line break; more is refused, never read into memory.
+_STDIN_LIMIT = 4096
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _read_password_stdin() -> str:
+    from partnerprojekte.errors import ValidationError
+
+    raw = sys.stdin.read(_STDIN_LIMIT + 1)
+    if len(raw) > _STDIN_LIMIT:
+        raise ValidationError("--password-stdin: Die Eingabe ist zu lang.")
+    # One line: the password without its line break (a file written by an editor ends with one).
+    return raw.split("\n", 1)[0].removesuffix("\r")
+
+
+def _prompt_password() -> str:
+    from partnerprojekte.errors import ValidationError
+    from partnerprojekte.web.security import check_password_policy
+
+    first: str = typer.prompt("Neues Passwort", hide_input=True, prompt_suffix=": ")
+    check_password_policy(first)
+    second: str = typer.prompt("Passwort wiederholen", hide_input=True, prompt_suffix=": ")
+    if first != second:
+        raise ValidationError("Passwort: Die beiden Eingaben stimmen nicht überein; nichts geändert.")
+    return first
+
+
+def users_set_password(
+    email: EmailArg,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Das Passwort aus der ersten Zeile der Standardeingabe lesen."),
+    ] = False,
+) -> None:
+    """Das Passwort einer Person setzen; ihre offenen Sitzungen enden."""
+    from partnerprojekte.cli import _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web.security import set_password
+
+    try:
+        svc = _services()
+        password = _read_password_stdin() if password_stdin else _prompt_password()
+        set_password(svc.db, email, password)
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    typer.echo(f"Passwort für {email.strip().lower()} gesetzt; bestehende Sitzungen sind beendet.")
+
+
+@token_app.command("create")
+def token_create(
+    email: EmailArg,
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="Wofür das Token ist, z. B. „Förderdatenbank“.")
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Ein API-Token erstellen und einmal anzeigen."""
+    from partnerprojekte.cli import _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web.security import issue_api_token
+
+    try:
+        issued = issue_api_token(_services().db, email, name)
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(
+            {"id": issued.id, "email": email.strip().lower(), "name": name.strip(), "token": issued.token}
+        )
+        return
+    typer.echo(
+        f"API-Token Nr. {issued.id} „{name.strip()}“ für {email.strip().lower()} erstellt. "
+        "Es wird nur jetzt angezeigt – bitte sicher aufbewahren:",
+        err=True,
+    )
+    # The token alone on stdout, so that a script can capture it; the explanation went to stderr.
+    typer.echo(issued.token)
+
+
+@token_app.command("list")
+def token_list(
+    email: Annotated[
+        str | None, typer.Argument(metavar="[EMAIL]", help="Nur die Tokens dieser Person.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Die API-Tokens auflisten (ohne das Geheimnis)."""
+    from sqlalchemy import select
+
+    from partnerprojekte.cli import _handle, _local, _services
+    from partnerprojekte.db.schema import ApiTokenRow, UserRow
+    from partnerprojekte.errors import PartnerprojekteError
+
+    try:
+        svc = _services()
+        query = select(ApiTokenRow, UserRow.email).join(UserRow, UserRow.id == ApiTokenRow.user_id)
+        if email:
+            query = query.where(UserRow.email == email.strip().lower())
+        with svc.db.read() as s:
+            rows: list[dict[str, Any]] = [
+                {
+                    "id": t.id,
+                    "email": user_email,
+                    "name": t.name,
+                    "created_at": t.created_at.isoformat(),
+                    "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                    "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+                }
+                for t, user_email in s.execute(query.order_by(ApiTokenRow.id))
+            ]
+    except PartnerprojekteError as exc:
+        _handle(exc, as_json)
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        typer.echo("Keine API-Tokens vorhanden.")
+    for r in rows:
+        state = f"widerrufen {_local(r['revoked_at'])}" if r["revoked_at"] else "gültig"
+        used = _local(r["last_used_at"])
+        typer.echo(f"{r['id']:>4}  {r['email']:<40} {r['name']:<30} {state}; zuletzt genutzt {used}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Tokens (siehe „token list“).")],
+) -> None:
+    """Ein API-Token widerrufen (gilt sofort)."""
+    from partnerprojekte.cli import _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web.security import revoke_api_token
+
+    try:
+        changed = revoke_api_token(_services().db, token_id)
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    typer.echo(
+        f"API-Token Nr. {token_id} widerrufen."
+        if changed
+        else f"API-Token Nr. {token_id} war bereits widerrufen."
+    )
+
+
+@web_app.command("serve")
+def web_serve(
+    host: Annotated[
+        str | None,
+        typer.Option("--host", metavar="ADRESSE", help="Adresse (Standard 127.0.0.1: nur dieser Rechner)."),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", metavar="PORT", min=1, max=65535, help="Port (Standard 8000).")
+    ] = None,
+) -> None:
+    """Die Web-Anwendung starten (Seiten und API)."""
+    from partnerprojekte.cli import _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+
+    try:
+        svc = _services()
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    import uvicorn
+
+    from partnerprojekte.web.app import create_app
+
+    host = host or svc.settings.serve.host
+    port = port or svc.settings.serve.web_port
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"Achtung: {host} ist von anderen Rechnern erreichbar. Nur hinter einem Reverse-Proxy mit TLS "
+            "betreiben und PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse setzen.",
+            err=True,
+        )
+    typer.echo(f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/docs")
+    uvicorn.run(
+        create_app(svc.settings, svc.db),
+        host=host,
+        port=port,
+        # Client addresses (login throttling) from X-Forwarded-For only when a proxy on this host sends it.
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        server_header=False,
+        log_level="info",
+    )

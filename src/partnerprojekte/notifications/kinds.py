@@ -1,0 +1,32 @@
+"""The notification kinds (``<event>.<audience>``) that have templates, and whom each one addresses."""
+
+from __future__ import annotations
+
+from partnerprojekte.audience import APPROVAL_OWED, NOTIFIED, Audience, kind
+
+# Reminders and digests are written by the daily and weekly runs (spec §7), not by an event.
+REMINDER_KINDS: tuple[str, ...] = (
+    "reminder.eingereicht.arbeitsstab",
+    "reminder.changes_requested.partner",
+    "reminder.approval_owed.ressort",
+    "reminder.approval_owed.arbeitsstab",
+    "reminder.approval_escalated.arbeitsstab",
+)
+DIGEST_KINDS: tuple[str, ...] = ("digest.ressort", "digest.arbeitsstab")
+
+EVENT_KINDS: tuple[str, ...] = tuple(
+    [kind(event, audience) for event, audiences in NOTIFIED.items() for audience in audiences]
+    + [kind(APPROVAL_OWED, Audience.RESSORT), kind(APPROVAL_OWED, Audience.ARBEITSSTAB)]
+)
+
+KINDS: tuple[str, ...] = EVENT_KINDS + REMINDER_KINDS + DIGEST_KINDS
+
+
+def audience_of(kind_: str) -> Audience:
+    """Whom a kind addresses: its last dotted part (``recognise.ressort`` → Ressort)."""
+    return Audience(kind_.rsplit(".", 1)[-1])
+
+
+def is_digest(kind_: str) -> bool:
+    """Whether the kind is a weekly digest (no single proposal behind it)."""
+    return kind_ in DIGEST_KINDS

@@ -1,0 +1,557 @@
+"""Daily reminders (spec §7): outbox rows with unique keys per proposal, kind, round and recipient."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Executable, Table, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from partnerprojekte.audience import Audience, audience_of_role
+from partnerprojekte.config import Settings
+from partnerprojekte.db import outbox
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import ApprovalRow, AuditRow, OutboxRow, ProposalRow
+from partnerprojekte.ids import format_id
+from partnerprojekte.model import Event, Role, State
+from partnerprojekte.states.workflow import ApprovalPolicy
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    """The reminder thresholds of spec §7, in calendar days."""
+
+    submitted_after: int = 14
+    submitted_every: int = 7
+    revision_after: int = 21
+    revision_every: int = 14
+    approval_after: int = 10
+    escalation_after: int = 20
+
+
+RULES = ReminderRules()
+# The daily run (Prefect ``send-reminders``); a date on the command line means this time of that day.
+REMINDER_TIME = dt.time(7, 30)
+KEY_MAX = 200  # length of ``outbox.idempotency_key``
+INSERT_CHUNK = 500
+
+# What is owed (``Owed.what``).
+SUBMITTED = "eingereicht"  # a new proposal waits to be taken up by the Arbeitsstab
+REVISION = "changes_requested"  # changes were requested; the partner's revision is missing
+APPROVAL = "approval"  # an approval-gated event waits for the approvals still missing
+
+KIND_SUBMITTED = "reminder.eingereicht.arbeitsstab"
+KIND_REVISION = "reminder.changes_requested.partner"
+KIND_APPROVAL_RESSORT = "reminder.approval_owed.ressort"
+KIND_APPROVAL_ARBEITSSTAB = "reminder.approval_owed.arbeitsstab"
+KIND_ESCALATED = "reminder.approval_escalated.arbeitsstab"
+
+KIND_LABELS: dict[str, str] = {
+    KIND_SUBMITTED: "Erinnerung: Vorschlag noch nicht aufgegriffen",
+    KIND_REVISION: "Erinnerung: Überarbeitung steht aus",
+    KIND_APPROVAL_RESSORT: "Erinnerung: Zustimmung des Ressorts steht aus",
+    KIND_APPROVAL_ARBEITSSTAB: "Erinnerung: Zustimmung des Arbeitsstabs steht aus",
+    KIND_ESCALATED: "Eskalation: Zustimmung steht seit Langem aus",
+}
+
+# The status of one planned outbox row in a report.
+QUEUED, WOULD_QUEUE, EXISTS = "queued", "would_queue", "exists"
+
+
+# --- time ------------------------------------------------------------------------------------------
+
+
+def local_day(at: dt.datetime, tz: str) -> dt.date:
+    """The calendar day of a moment in the given zone."""
+    return at.astimezone(ZoneInfo(tz)).date()
+
+
+class DayCounter:
+    """Whole calendar days in a zone from many moments to one day (the zone looked up once)."""
+
+    def __init__(self, day: dt.date, tz: str) -> None:
+        self.day = day
+        self.zone = ZoneInfo(tz)
+
+    def __call__(self, since: dt.datetime) -> int:
+        """Days from the local calendar day of ``since`` to the counter's day."""
+        return (self.day - since.astimezone(self.zone).date()).days
+
+
+def local_moment(day: dt.date, time: dt.time, tz: str) -> dt.datetime:
+    """A wall-clock time of a day in the given zone, as an aware UTC datetime."""
+    return dt.datetime.combine(day, time, tzinfo=ZoneInfo(tz)).astimezone(dt.UTC)
+
+
+def reminder_moment(day: dt.date, tz: str) -> dt.datetime:
+    """The moment of the daily run on a given day (07:30 local time)."""
+    return local_moment(day, REMINDER_TIME, tz)
+
+
+def days_waiting(since: dt.datetime, day: dt.date, tz: str) -> int:
+    """Whole calendar days from the day of ``since`` to ``day`` (so a run's time of day does not matter)."""
+    return (day - local_day(since, tz)).days
+
+
+def waiting_cutoff(day: dt.date, days: int, tz: str) -> dt.datetime:
+    """The moment before which something must have started to be waiting ``days`` days or more on ``day``."""
+    return local_moment(day - dt.timedelta(days=days - 1), dt.time(), tz)
+
+
+def round_due(days: int, after: int, every: int) -> int:
+    """The current round of a repeated reminder: 1 at ``after`` days, then one more every ``every`` days."""
+    return 1 + (days - after) // every if days >= after else 0
+
+
+# --- what is owed ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """Something owed on an active proposal since a moment: taking it up, a revision or approvals."""
+
+    proposal_id: int
+    title: str
+    organisation: str
+    status: State
+    ressort: str | None
+    contact_name: str
+    contact_email: str
+    what: str
+    since: dt.datetime
+    # Tells one cycle from the next (a second request_changes, a new set of approvals) in the key.
+    anchor: str = ""
+    event: str | None = None
+    missing: tuple[Role, ...] = ()
+
+    @property
+    def proposal(self) -> str:
+        """The short id, e.g. ``PP-0007``."""
+        return format_id(self.proposal_id)
+
+
+_PROPOSAL_COLUMNS = (
+    ProposalRow.id,
+    ProposalRow.title,
+    ProposalRow.organisation,
+    ProposalRow.status,
+    ProposalRow.responsible_ressort,
+    ProposalRow.contact_name,
+    ProposalRow.contact_email,
+)
+
+
+def fetch(s: Session, query: Executable) -> Iterable[Any]:
+    """Rows of a column query through the session's connection: no ORM result layer (thousands of rows)."""
+    return s.connection().execute(query)
+
+
+def submitted_waiting(s: Session, before: dt.datetime | None = None) -> list[Owed]:
+    """Proposals still ``eingereicht`` (since before ``before``, if given), oldest first."""
+    query = (
+        select(*_PROPOSAL_COLUMNS, ProposalRow.status_since)
+        .where(ProposalRow.status == State.EINGEREICHT)
+        .order_by(ProposalRow.status_since, ProposalRow.id)
+    )
+    if before is not None:
+        query = query.where(ProposalRow.status_since < before)
+    return [
+        Owed(pid, title, org, status, ressort, cname, cmail, SUBMITTED, since)
+        for pid, title, org, status, ressort, cname, cmail, since in fetch(s, query)
+    ]
+
+
+def revision_waiting(s: Session, before: dt.datetime | None = None) -> list[Owed]:
+    """Proposals ``in_bearbeitung`` whose last change of state was a request_changes, with no revise since."""
+    change = aliased(AuditRow, name="last_change")
+    later = aliased(AuditRow, name="later_revise")
+    inner = aliased(AuditRow, name="state_change")
+    last_seq = (
+        select(func.max(inner.seq))
+        .where(
+            inner.proposal_id == ProposalRow.id,
+            or_(inner.from_state.is_(None), inner.from_state != inner.to_state),
+        )
+        .correlate(ProposalRow)
+        .scalar_subquery()
+    )
+    revised = (
+        select(later.id)
+        .where(later.proposal_id == ProposalRow.id, later.event == Event.REVISE.value, later.seq > change.seq)
+        .correlate(ProposalRow, change)
+        .exists()
+    )
+    query = (
+        select(*_PROPOSAL_COLUMNS, change.at, change.seq)
+        .join(change, and_(change.proposal_id == ProposalRow.id, change.seq == last_seq))
+        .where(
+            ProposalRow.status == State.IN_BEARBEITUNG,
+            change.event == Event.REQUEST_CHANGES.value,
+            ~revised,
+        )
+        .order_by(change.at, ProposalRow.id)
+    )
+    if before is not None:
+        # status_since is the moment of that request_changes: it narrows the scan before the subqueries.
+        query = query.where(ProposalRow.status_since < before)
+    return [
+        Owed(pid, title, org, status, ressort, cname, cmail, REVISION, at, anchor=f"seq-{seq}")
+        for pid, title, org, status, ressort, cname, cmail, at, seq in fetch(s, query)
+    ]
+
+
+def approvals_owed(s: Session, policy: ApprovalPolicy) -> list[Owed]:
+    """Approval-gated events with pending approvals and the roles still missing, since the oldest one."""
+    query = (
+        select(
+            *_PROPOSAL_COLUMNS,
+            ApprovalRow.id,
+            ApprovalRow.event,
+            ApprovalRow.role,
+            ApprovalRow.created_at,
+        )
+        .join(ProposalRow, ProposalRow.id == ApprovalRow.proposal_id)
+        # A pending approval given in another state would be stale (services discard those).
+        .where(ApprovalRow.status == "pending", ApprovalRow.from_state == ProposalRow.status)
+        .order_by(ApprovalRow.proposal_id, ApprovalRow.event, ApprovalRow.id)
+    )
+    groups: dict[tuple[int, str], list[Any]] = {}
+    for row in fetch(s, query):
+        groups.setdefault((row[0], row[8]), []).append(row)
+    found: list[Owed] = []
+    required_of: dict[tuple[str, State], tuple[Role, ...]] = {}
+    for (_pid, event), rows in groups.items():
+        pid, title, org, status, ressort, cname, cmail, first_id = rows[0][:8]
+        given = {r[9] for r in rows}
+        required = required_of.get((event, status))
+        if required is None:
+            try:
+                required = policy.required_roles(Event(event), status)
+            except ValueError:
+                required = ()  # an event the configuration no longer knows: nothing can be owed for it
+            required_of[(event, status)] = required
+        missing = tuple(r for r in required if r not in given)
+        if not missing:
+            continue
+        found.append(
+            Owed(
+                pid,
+                title,
+                org,
+                status,
+                ressort,
+                cname,
+                cmail,
+                APPROVAL,
+                min(r[10] for r in rows),
+                anchor=f"a-{first_id}",
+                event=event,
+                missing=missing,
+            )
+        )
+    return sorted(found, key=lambda o: (o.since, o.proposal_id, o.event or ""))
+
+
+def overdue(s: Session, settings: Settings, day: dt.date, rules: ReminderRules = RULES) -> list[Owed]:
+    """Everything that has reached its first reminder threshold on ``day``."""
+    tz = settings.timezone
+    items = submitted_waiting(s, waiting_cutoff(day, rules.submitted_after, tz))
+    items += revision_waiting(s, waiting_cutoff(day, rules.revision_after, tz))
+    limit = waiting_cutoff(day, rules.approval_after, tz)
+    items += [o for o in approvals_owed(s, ApprovalPolicy(settings.approvals)) if o.since < limit]
+    return items
+
+
+# --- outbox rows -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedMail:
+    """One outbox row a run queued, would queue (dry run), or found queued already."""
+
+    kind: str
+    recipient_email: str
+    recipient_name: str | None
+    key: str
+    status: str = WOULD_QUEUE
+    proposal: str | None = None
+    days: int | None = None
+    round: int | None = None
+    # How much a digest holds, e.g. {"awaiting": 2, "changes": 5}; empty for reminders.
+    summary: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` shape of one row."""
+        return {
+            "kind": self.kind,
+            "recipient": self.recipient_email,
+            "recipient_name": self.recipient_name,
+            "proposal": self.proposal,
+            "days": self.days,
+            "round": self.round,
+            "key": self.key,
+            "status": self.status,
+            "summary": self.summary,
+        }
+
+
+def idempotency_key(prefix: str, email: str) -> str:
+    """``prefix:email``; an address too long for the column is replaced by a digest of it."""
+    key = f"{prefix}:{email}"
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{prefix}:sha256-{hashlib.sha256(email.encode('utf-8')).hexdigest()[:40]}"
+
+
+# Enum member attributes are slow to read (a descriptor call); rows are built by the ten thousand.
+_AUDIENCE_VALUES = {a: a.value for a in Audience}
+
+
+def outbox_row(
+    *,
+    key: str,
+    kind: str,
+    recipient: outbox.Recipient,
+    context: dict[str, Any],
+    now: dt.datetime,
+    proposal_id: int | None = None,
+) -> dict[str, Any]:
+    """The column values of one pending outbox row."""
+    return {
+        "idempotency_key": key,
+        "proposal_id": proposal_id,
+        "audit_seq": None,
+        "kind": kind,
+        "recipient_email": recipient.email,
+        "recipient_name": recipient.name,
+        "recipient_role": _AUDIENCE_VALUES[recipient.audience],
+        "context": context,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def insert_new(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert outbox rows, skipping keys that exist already; returns the keys really inserted.
+
+    ``ON CONFLICT DO NOTHING`` makes a second (or simultaneous) run a no-op without an error that
+    would abort the transaction; ``RETURNING`` tells which rows were new.
+    """
+    if not rows:
+        return set()
+    table = OutboxRow.__table__
+    assert isinstance(table, Table)
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    else:  # pragma: no cover - the product supports these two backends
+        raise NotImplementedError(f"no conflict-ignoring insert for {dialect}")
+    stmt = stmt.returning(table.c.idempotency_key)
+    inserted: set[str] = set()
+    for chunk in _chunks(rows, INSERT_CHUNK):
+        inserted.update(s.execute(stmt, chunk).scalars())
+    return inserted
+
+
+def existing_keys(s: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox already."""
+    found: set[str] = set()
+    for chunk in _chunks(keys, INSERT_CHUNK):
+        found.update(s.scalars(select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(chunk))))
+    return found
+
+
+def queue(
+    db: Database, planned: Sequence[tuple[PlannedMail, dict[str, Any]]], *, dry_run: bool
+) -> list[PlannedMail]:
+    """Insert the planned rows (or, in a dry run, look which would be new); each mail with its status.
+
+    A transaction of its own, after the rows were worked out in a read-only one: on SQLite the write
+    lock is held for the insert only, not for the whole evaluation.
+    """
+    unique: dict[str, tuple[PlannedMail, dict[str, Any]]] = {}
+    for mail, row in planned:
+        unique.setdefault(mail.key, (mail, row))
+    keys = list(unique)
+    with db.read() if dry_run else db.write() as s:
+        # Most due rows of a daily run exist already (the round has not changed since yesterday): look
+        # them up first so that only new rows are serialised and inserted.
+        present = existing_keys(s, keys)
+        if dry_run:
+            return [_with_status(unique[k][0], EXISTS if k in present else WOULD_QUEUE) for k in keys]
+        inserted = insert_new(s, [row for k, (_, row) in unique.items() if k not in present])
+    return [_with_status(unique[k][0], QUEUED if k in inserted else EXISTS) for k in keys]
+
+
+def _with_status(mail: PlannedMail, status: str) -> PlannedMail:
+    # Spelled out: dataclasses.replace costs several times more, for every row of a large run.
+    return PlannedMail(
+        mail.kind,
+        mail.recipient_email,
+        mail.recipient_name,
+        mail.key,
+        status,
+        mail.proposal,
+        mail.days,
+        mail.round,
+        mail.summary,
+    )
+
+
+# --- the daily run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderReport:
+    """What a reminder run queued (or would queue) and what had been queued before."""
+
+    as_of: dt.datetime
+    dry_run: bool
+    mails: list[PlannedMail] = field(default_factory=list)
+
+    @property
+    def queued(self) -> int:
+        """Rows inserted by this run (in a dry run: rows it would insert)."""
+        return sum(1 for m in self.mails if m.status in (QUEUED, WOULD_QUEUE))
+
+    @property
+    def already_queued(self) -> int:
+        """Rows that were due but are in the outbox already (an earlier run of the same round)."""
+        return sum(1 for m in self.mails if m.status == EXISTS)
+
+    @property
+    def escalated(self) -> int:
+        """Escalations to the Arbeitsstab among the rows this run queued (or would queue)."""
+        return sum(1 for m in self.mails if m.kind == KIND_ESCALATED and m.status in (QUEUED, WOULD_QUEUE))
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``reminders run --json`` shape."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "queued": self.queued,
+            "already_queued": self.already_queued,
+            "escalated": self.escalated,
+            "mails": [m.to_json() for m in self.mails],
+        }
+
+
+class _Recipients:
+    """Resolves and remembers the recipients of an audience (one query per Ressort, not per proposal)."""
+
+    def __init__(self, s: Session, settings: Settings) -> None:
+        self.s = s
+        self.mailbox = settings.arbeitsstab_mailbox
+        self.cache: dict[tuple[Audience, str | None], list[outbox.Recipient]] = {}
+
+    def __call__(self, audience: Audience, owed: Owed) -> list[outbox.Recipient]:
+        contact = (owed.contact_name, owed.contact_email)
+        if audience is Audience.PARTNER:
+            return outbox.resolve(self.s, audience, contact=contact, ressort=None, arbeitsstab_mailbox=None)
+        ressort = owed.ressort if audience is Audience.RESSORT else None
+        cached = self.cache.get((audience, ressort))
+        if cached is None:
+            cached = outbox.resolve(
+                self.s, audience, contact=contact, ressort=ressort, arbeitsstab_mailbox=self.mailbox
+            )
+            self.cache[(audience, ressort)] = cached
+        return cached
+
+
+def _context(owed: Owed, days: int, round_: int) -> dict[str, Any]:
+    return {
+        "proposal": owed.proposal,
+        "proposal_id": owed.proposal_id,
+        "title": owed.title,
+        "organisation": owed.organisation,
+        "status": owed.status.value,
+        "status_label": owed.status.label,
+        "ressort": owed.ressort,
+        "days": days,
+        "round": round_,
+        "missing": [r.value for r in owed.missing],
+        "approved_event": owed.event,
+    }
+
+
+def _reminders_for(owed: Owed, days: int, rules: ReminderRules) -> list[tuple[str, str, Audience, int]]:
+    """(kind, key prefix, audience, round) of the reminders due for one owed item on one day."""
+    pp = owed.proposal
+    if owed.what == SUBMITTED:
+        n = round_due(days, rules.submitted_after, rules.submitted_every)
+        return (
+            [(KIND_SUBMITTED, f"reminder:{pp}:eingereicht:round-{n}", Audience.ARBEITSSTAB, n)] if n else []
+        )
+    if owed.what == REVISION:
+        n = round_due(days, rules.revision_after, rules.revision_every)
+        prefix = f"reminder:{pp}:changes_requested:{owed.anchor}:round-{n}"
+        return [(KIND_REVISION, prefix, Audience.PARTNER, n)] if n else []
+    # Approvals: one reminder at 10 days to whoever owes it, one escalation at 20 days. No repeats:
+    # from then on the weekly digest lists the approval as overdue every Monday until it is given.
+    due: list[tuple[str, str, Audience, int]] = []
+    if days >= rules.approval_after:
+        for role in dict.fromkeys(owed.missing):
+            audience = audience_of_role(role)
+            kind = KIND_APPROVAL_RESSORT if audience is Audience.RESSORT else KIND_APPROVAL_ARBEITSSTAB
+            prefix = f"reminder:{pp}:approval_owed:{owed.event}:{owed.anchor}:round-1"
+            due.append((kind, prefix, audience, 1))
+    if days >= rules.escalation_after:
+        prefix = f"reminder:{pp}:approval_escalated:{owed.event}:{owed.anchor}:round-1"
+        due.append((KIND_ESCALATED, prefix, Audience.ARBEITSSTAB, 1))
+    return due
+
+
+def run_reminders(
+    db: Database,
+    settings: Settings,
+    *,
+    as_of: dt.datetime | None = None,
+    dry_run: bool = False,
+    rules: ReminderRules = RULES,
+) -> ReminderReport:
+    """Queue the reminders due on the day of ``as_of`` (default: now); only the current round of each."""
+    now = db.clock()
+    moment = as_of or now
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # a naive moment (a scheduler's) is taken as UTC
+    day = local_day(moment, settings.timezone)
+    days_since = DayCounter(day, settings.timezone)
+    planned: list[tuple[PlannedMail, dict[str, Any]]] = []
+    with db.read() as s:
+        recipients = _Recipients(s, settings)
+        for owed in overdue(s, settings, day, rules):
+            days = days_since(owed.since)
+            for kind, prefix, audience, round_ in _reminders_for(owed, days, rules):
+                context = _context(owed, days, round_)
+                for r in recipients(audience, owed):
+                    key = idempotency_key(prefix, r.email)
+                    mail = PlannedMail(
+                        kind, r.email, r.name, key, proposal=owed.proposal, days=days, round=round_
+                    )
+                    row = outbox_row(
+                        key=key,
+                        kind=kind,
+                        recipient=r,
+                        context=context,
+                        now=now,
+                        proposal_id=owed.proposal_id,
+                    )
+                    planned.append((mail, row))
+    return ReminderReport(moment, dry_run, queue(db, planned, dry_run=dry_run))

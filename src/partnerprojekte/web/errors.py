@@ -1,0 +1,329 @@
+"""The one place that maps errors to HTTP statuses: JSON for ``/api``, redirects or pages for the rest.
+
+| error                                   | status | body ``{"error": {...}}`` ``kind`` |
+|-----------------------------------------|--------|------------------------------------|
+| ``ValidationError``, request validation | 422    | ``invalid`` with ``fields``        |
+| ``NotAuthenticated``                    | 401 *  | ``unauthenticated``                |
+| ``AuthenticationFailed``                | 401    | ``login_failed``                   |
+| ``Forbidden``, ``CsrfFailed``           | 403    | ``forbidden`` / ``csrf``           |
+| ``TransitionRefused`` (reason ``role``) | 403    | ``refused``                        |
+| ``NotFound``                            | 404    | ``not_found``                      |
+| ``TransitionRefused`` (other reasons)   | 409    | ``refused``                        |
+| ``ConflictError``                       | 409    | ``conflict``                       |
+| ``LoginThrottled``                      | 429    | ``throttled`` (+ ``Retry-After``)  |
+| ``UnsupportedMediaType``                | 415    | ``unsupported_media_type``         |
+
+(*) For pages (paths outside ``/api``) a redirect 303 to ``/anmelden?weiter=<path>`` instead.
+A refusal for lack of role is 403 although it is a ``TransitionRefused``: the caller may see the
+proposal (otherwise it would be 404) but their role may not act on it, which is what 403 means.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from partnerprojekte.errors import (
+    ConflictError,
+    DomainError,
+    FieldError,
+    NotFound,
+    TransitionRefused,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+LOGIN_PATH = "/anmelden"
+
+
+class NotAuthenticated(DomainError):
+    """No valid session or API token, or it expired."""
+
+    def __init__(self, message: str = "Bitte melden Sie sich an.") -> None:
+        super().__init__(message)
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong e-mail or password (never says which of the two)."""
+
+    def __init__(self, message: str = "E-Mail-Adresse oder Passwort ist falsch.") -> None:
+        super().__init__(message)
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role may not do this."""
+
+
+class CsrfFailed(Forbidden):
+    """A cookie-authenticated unsafe request without the session's CSRF token."""
+
+    def __init__(
+        self,
+        message: str = (
+            "Die Anfrage enthält kein gültiges Sicherheitsmerkmal (CSRF-Token); "
+            "bitte die Seite neu laden und erneut versuchen."
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class LoginThrottled(DomainError):
+    """Too many failed logins for this e-mail address or client; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        minutes = max(1, (self.retry_after + 59) // 60)
+        unit = "eine Minute" if minutes == 1 else f"{minutes} Minuten"
+        super().__init__(f"Zu viele fehlgeschlagene Anmeldeversuche. Bitte in {unit} erneut versuchen.")
+
+
+class UnsupportedMediaType(DomainError):
+    """A request body in a format the endpoint does not read."""
+
+
+# Renders an error as an HTML page: (request, status, error payload) -> response. The pages module
+# may provide ``render_error`` with this signature; otherwise a minimal German page is shown.
+ErrorPageRenderer = Callable[[Request, int, Mapping[str, Any]], Response]
+
+
+def is_api(request: Request) -> bool:
+    """Whether the request is for the JSON API (errors as JSON) rather than a page."""
+    return request.url.path.startswith(API_PREFIX) or request.url.path == API_PREFIX.rstrip("/")
+
+
+def error_body(message: str, kind: str, **extra: Any) -> dict[str, Any]:
+    """The JSON shape of every error: ``{"error": {"message": …, "kind": …, …}}``."""
+    return {"error": {"message": message, "kind": kind, **extra}}
+
+
+def fields_json(errors: Sequence[FieldError]) -> list[dict[str, str]]:
+    """Field errors as ``[{"path", "message"}]``."""
+    return [{"path": e.path, "message": e.message} for e in errors]
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """303 to the login page, remembering where the person wanted to go (a local path only)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{LOGIN_PATH}?weiter={quote(target, safe='')}", status_code=303)
+
+
+def _payload(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, JSON body and extra headers for a known error (the mapping table above)."""
+    if isinstance(exc, ValidationError):
+        message = "Ungültige Eingabe: " + "; ".join(str(e) for e in exc.errors)
+        return 422, error_body(message, "invalid", fields=fields_json(exc.errors)), {}
+    if isinstance(exc, NotAuthenticated):
+        return 401, error_body(str(exc), "unauthenticated"), {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, AuthenticationFailed):
+        return 401, error_body(str(exc), "login_failed"), {}
+    if isinstance(exc, CsrfFailed):
+        return 403, error_body(str(exc), "csrf"), {}
+    if isinstance(exc, Forbidden):
+        return 403, error_body(str(exc), "forbidden"), {}
+    if isinstance(exc, NotFound):
+        return 404, error_body(str(exc), "not_found"), {}
+    if isinstance(exc, TransitionRefused):
+        extra = {
+            "event": exc.event,
+            "state": exc.state,
+            "reason": exc.reason,
+            "criterion": exc.criterion,
+            "role": exc.role,
+        }
+        status = 403 if exc.reason == "role" else 409
+        return status, error_body(str(exc), "refused", **extra), {}
+    if isinstance(exc, ConflictError):
+        return 409, error_body(str(exc), "conflict"), {}
+    if isinstance(exc, LoginThrottled):
+        headers = {"Retry-After": str(exc.retry_after)}
+        return 429, error_body(str(exc), "throttled", retry_after=exc.retry_after), headers
+    if isinstance(exc, UnsupportedMediaType):
+        return 415, error_body(str(exc), "unsupported_media_type"), {}
+    return 400, error_body(str(exc), "invalid"), {}
+
+
+_BARE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+_HTTP_MESSAGES = {
+    400: "Die Anfrage ist fehlerhaft.",
+    401: "Bitte melden Sie sich an.",
+    403: "Dafür fehlt Ihnen die Berechtigung.",
+    404: "Diese Seite gibt es nicht.",
+    405: "Diese Methode ist hier nicht erlaubt.",
+    406: "Dieses Antwortformat wird nicht angeboten.",
+    413: "Die Anfrage ist zu groß.",
+    415: "Dieses Format wird hier nicht angenommen.",
+    500: "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.",
+}
+
+
+def german_request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
+    """FastAPI's request validation errors with a field path (``comment``, ``query.page``) and German text."""
+    result: list[FieldError] = []
+    for e in errors:
+        field = FieldError(_request_path(e.get("loc", ())), _request_message(e))
+        # A path parameter read by a dependency and by the route is reported once.
+        if field not in result:
+            result.append(field)
+    return result
+
+
+def _request_path(loc: Sequence[Any]) -> str:
+    parts = list(loc)
+    # The body is the default; parameters keep their origin so that ``page`` is not confused with a field.
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _request_message(error: Mapping[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    found = error.get("input")
+    simple = {
+        "missing": "Pflichtfeld fehlt",
+        "extra_forbidden": "unbekanntes Feld – nicht erlaubt",
+        "json_invalid": "kein gültiges JSON",
+        "int_parsing": "muss eine ganze Zahl sein",
+        "int_type": "muss eine ganze Zahl sein",
+        "int_from_float": "muss eine ganze Zahl sein",
+        "bool_parsing": "muss true oder false sein",
+        "bool_type": "muss true oder false sein",
+        "string_type": "muss ein Text sein",
+        "string_unicode": "enthält Zeichen, die kein gültiges Unicode sind",
+        "list_type": "muss eine Liste sein",
+        "dict_type": "muss ein Objekt mit Feldern sein",
+        "model_attributes_type": "muss ein Objekt mit Feldern sein",
+        "model_type": "muss ein Objekt mit Feldern sein",
+        "date_parsing": "muss ein Datum der Form JJJJ-MM-TT sein",
+        "date_from_datetime_parsing": "muss ein Datum der Form JJJJ-MM-TT sein",
+        "date_type": "muss ein Datum der Form JJJJ-MM-TT sein",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "enum" or kind == "literal_error":
+        # pydantic says "'a', 'b' or 'c'"; German lists read "a, b, c".
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"unbekannter Wert {_show(found)} – erlaubt: {expected}"
+    if kind == "string_too_short":
+        return f"zu kurz: mindestens {ctx.get('min_length')} Zeichen"
+    if kind == "string_too_long":
+        return f"zu lang: höchstens {ctx.get('max_length')} Zeichen"
+    if kind == "string_pattern_mismatch":
+        return "enthält unzulässige Zeichen oder hat nicht die erwartete Form"
+    if kind == "too_long":
+        return f"zu viele Einträge: höchstens {ctx.get('max_length')}"
+    if kind == "too_short":
+        return f"zu wenige Einträge: mindestens {ctx.get('min_length')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        limit = ctx.get("ge", ctx.get("gt"))
+        return f"muss {'mindestens' if kind.endswith('equal') else 'größer als'} {limit} sein"
+    if kind in ("less_than_equal", "less_than"):
+        limit = ctx.get("le", ctx.get("lt"))
+        return f"darf {'höchstens' if kind.endswith('equal') else 'nur kleiner als'} {limit} sein"
+    if kind == "value_error":
+        # Our own validators raise ValueError with a German text; pydantic prefixes it.
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return f"ungültiger Wert {_show(found)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    if len(text) > 60:
+        text = text[:57] + "…"
+    return f"„{text}“"
+
+
+def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) -> Response:
+    message = html.escape(str(payload.get("error", {}).get("message", "")))
+    body = (
+        '<!doctype html><html lang="de"><head><meta charset="utf-8">'
+        f"<title>Fehler {status} – Partnerprojekte der Ruhr-Konferenz</title></head>"
+        f'<body><main><h1>Fehler {status}</h1><p>{message}</p><p><a href="/">Zur Startseite</a></p>'
+        "</main></body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+def _respond(request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]) -> Response:
+    if is_api(request):
+        return JSONResponse(payload, status_code=status, headers=headers)
+    renderer: ErrorPageRenderer = getattr(request.app.state, "error_page", None) or _fallback_page
+    response = renderer(request, status, payload)
+    response.headers.update(headers)
+    return response
+
+
+def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> None:
+    """Register the exception handlers of the mapping table on ``app``."""
+    app.state.error_page = page_renderer
+
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, NotAuthenticated) and not is_api(request):
+            return login_redirect(request)
+        status, payload, headers = _payload(exc)
+        return _respond(request, status, payload, headers)
+
+    async def on_request_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = german_request_errors(exc.errors())
+        message = "Ungültige Eingabe: " + "; ".join(str(e) for e in errors)
+        return _respond(request, 422, error_body(message, "invalid", fields=fields_json(errors)), {})
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        message = _http_message(exc)
+        headers = dict(exc.headers or {})
+        return _respond(request, exc.status_code, error_body(message, _http_kind(exc.status_code)), headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        # Logged with its traceback for the operator; the person sees a German sentence, never a trace.
+        log.exception("Unerwarteter Fehler bei %s %s", request.method, request.url.path, exc_info=exc)
+        # This answer leaves outside the application's middleware: it brings its own safety headers.
+        return _respond(request, 500, error_body(_HTTP_MESSAGES[500], "error"), dict(_BARE_HEADERS))
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+# English details that FastAPI raises itself, in German. Any other detail is replaced by the German
+# text for its status: raise the domain errors of this module (NotFound, Forbidden …) for your own texts.
+_KNOWN_DETAILS = {
+    "There was an error parsing the body": (
+        "Der Inhalt der Anfrage lässt sich nicht lesen (erwartet: JSON in UTF-8)."
+    ),
+}
+
+
+def _http_message(exc: StarletteHTTPException) -> str:
+    """A German message for an HTTP error raised by Starlette or FastAPI (their texts are English)."""
+    if isinstance(exc.detail, str) and exc.detail in _KNOWN_DETAILS:
+        return _KNOWN_DETAILS[exc.detail]
+    return _HTTP_MESSAGES.get(exc.status_code, f"Die Anfrage ist gescheitert (Status {exc.status_code}).")
+
+
+def _http_kind(status: int) -> str:
+    return {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(status, "error")

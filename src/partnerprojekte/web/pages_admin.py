@@ -1,0 +1,99 @@
+"""The administration page: people and their roles (list, add, deactivate, reactivate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from partnerprojekte.errors import DomainError, ValidationError
+from partnerprojekte.model import Role
+from partnerprojekte.reference import load_reference
+from partnerprojekte.states.workflow import Actor
+from partnerprojekte.web import people
+from partnerprojekte.web.deps import services
+from partnerprojekte.web.page_support import SIGNED_IN_FORM, PageActor, require_role, text
+from partnerprojekte.web.security import PASSWORD_MIN_LENGTH
+from partnerprojekte.web.templating import redirect, render
+from partnerprojekte.web.wording import web_message
+
+router = APIRouter()
+
+PATH = "/verwaltung/personen"
+
+
+def _page(
+    request: Request, actor: Actor, values: dict[str, str], errors: list[str], status: int = 200
+) -> Response:
+    ref = load_reference()
+    context: dict[str, Any] = {
+        "people": people.people(services(request)),
+        "roles": list(Role),
+        "ressorts": [(r.abbreviation, r.name) for r in ref.ressorts.values()],
+        "values": values,
+        "errors": errors,
+        "password_min": PASSWORD_MIN_LENGTH,
+    }
+    return render(request, "personen.html", context, status=status, actor=actor)
+
+
+@router.get(PATH, include_in_schema=False)
+def people_page(request: Request, actor: PageActor) -> Response:
+    """Everyone with role, Ressort and organisation, and the form to add a person."""
+    require_role(actor, Role.ADMIN)
+    return _page(request, actor, {}, [])
+
+
+@router.post(PATH, include_in_schema=False, dependencies=SIGNED_IN_FORM)
+async def add_person(request: Request, actor: PageActor) -> Response:
+    """Add a person; what is wrong is shown at the form, which keeps what was typed (not the password)."""
+    require_role(actor, Role.ADMIN)
+    form = await request.form()
+    values = {k: text(form, k) for k in ("email", "name", "role", "ressort", "organisation")}
+    password = form.get("password")
+    try:
+        role = Role(values["role"])
+    except ValueError:
+        return _page(request, actor, values, ["Bitte eine Rolle auswählen."], status=422)
+    try:
+        user = people.add_person(
+            services(request),
+            values["email"],
+            values["name"],
+            role,
+            # Only a reviewer belongs to a Ressort, only a partner to an organisation: the other select
+            # may still hold a value from an earlier choice of role.
+            ressort=(values["ressort"] or None) if role is Role.RESSORT else None,
+            organisation=(values["organisation"] or None) if role is Role.PARTNER else None,
+            password=password if isinstance(password, str) and password else None,
+        )
+    except DomainError as exc:
+        messages = (
+            [web_message(str(e)) for e in exc.errors]
+            if isinstance(exc, ValidationError)
+            else [web_message(str(exc))]
+        )
+        return _page(request, actor, values, messages, status=422)
+    note = "" if user.password_hash else " Ohne Passwort kann sie sich noch nicht anmelden."
+    return redirect(request, PATH, f"{user.name} ({user.email}) ist als {user.role.label} angelegt.{note}")
+
+
+@router.post(PATH + "/{user_id}/{action}", include_in_schema=False, dependencies=SIGNED_IN_FORM)
+def set_active(user_id: int, action: str, request: Request, actor: PageActor) -> Response:
+    """Deactivate (``deaktivieren``) or reactivate (``aktivieren``) a person."""
+    require_role(actor, Role.ADMIN)
+    if action not in ("deaktivieren", "aktivieren"):
+        raise ValidationError("Unbekannte Aktion.")
+    try:
+        user = people.set_active(services(request), user_id, action == "aktivieren", by=actor.user_id)
+    except DomainError as exc:
+        return redirect(request, PATH, web_message(str(exc)), kind="hinweis")
+    done = "wieder aktiv" if user.active else "deaktiviert; ihre Sitzungen sind beendet"
+    return redirect(request, PATH, f"{user.name} ({user.email}) ist {done}.")
+
+
+@router.get(PATH + "/{user_id}/{action}", include_in_schema=False)
+def action_by_get(user_id: str, action: str) -> Response:
+    """An action's address opened as a page (e.g. after logging in again): the list of people instead."""
+    return RedirectResponse(PATH, status_code=303)

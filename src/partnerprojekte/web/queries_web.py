@@ -1,0 +1,232 @@
+"""Read side for the web: visibility-aware lookups, list with search and paging, views redacted per role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+
+from partnerprojekte.access import can_see_comment, can_see_proposal
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import ApprovalRow, AuditRow, ProposalRow
+from partnerprojekte.errors import NotFound, TransitionRefused
+from partnerprojekte.ids import format_id
+from partnerprojekte.model import FINAL_STATES, Criterion, Event, Role, State, Verdict, Visibility
+from partnerprojekte.proposal import HandlungsfeldKey
+from partnerprojekte.queries import end_of_day, proposal_summary
+from partnerprojekte.states.table import spec_for
+from partnerprojekte.states.workflow import ACTIVE_STATES, Actor, ApprovalPolicy, ProposalFacts, check_role
+
+# Audit entries of internal coordination that a partner does not see at all.
+INTERNAL_ENTRIES = frozenset({"approve", "withdraw_approval", "confirm_criterion"})
+TRANSITION_EVENTS = tuple(e for e in Event if e not in (Event.SUBMIT, Event.REVISE))
+
+
+@dataclass(frozen=True)
+class ProposalRef:
+    """What the web layer needs to know about a proposal before acting on it."""
+
+    id: int
+    status: State
+    organisation: str
+    responsible_ressort: str | None
+    version: int
+
+
+def not_found(proposal_id: int) -> NotFound:
+    """The one answer for a proposal that does not exist and for one the caller may not see."""
+    return NotFound(
+        f"Vorschlag {format_id(proposal_id)} gibt es nicht, oder Sie haben keinen Zugriff darauf."
+    )
+
+
+def visible_proposal(db: Database, actor: Actor, proposal_id: int) -> ProposalRef:
+    """The proposal if the actor may see it; otherwise the same ``NotFound`` as for a missing one."""
+    with db.read() as s:
+        row = s.get(ProposalRow, proposal_id)
+        if row is None or not can_see_proposal(actor, row.organisation, row.responsible_ressort):
+            raise not_found(proposal_id)
+        return ProposalRef(row.id, row.status, row.organisation, row.responsible_ressort, row.version)
+
+
+def _matches(query: list[str], *texts: str) -> bool:
+    haystack = " ".join(texts).casefold()
+    return all(word in haystack for word in query)
+
+
+def list_visible(
+    db: Database,
+    actor: Actor,
+    *,
+    status: State | None = None,
+    ressort: str | None = None,
+    handlungsfeld: HandlungsfeldKey | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
+    """One page of the proposals the actor may see, filtered; ``total`` counts all matching ones.
+
+    Visibility and the text search run in Python over a narrow query: ``can_see_proposal`` stays the
+    only rule, and case folding works for umlauts on SQLite too (its ``lower`` knows ASCII only).
+    """
+    query = select(
+        ProposalRow.id, ProposalRow.organisation, ProposalRow.responsible_ressort, ProposalRow.title
+    ).order_by(ProposalRow.id)
+    if status is not None:
+        query = query.where(ProposalRow.status == status)
+    if ressort is not None:
+        query = query.where(ProposalRow.responsible_ressort == ressort)
+    if handlungsfeld is not None:
+        query = query.where(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
+    if actor.role is Role.RESSORT:
+        # Narrowed in SQL as well; the Python check below stays the deciding one.
+        query = query.where(ProposalRow.responsible_ressort == actor.ressort)
+    words = (q or "").casefold().split()
+    with db.read() as s:
+        ids = [
+            pid
+            for pid, organisation, responsible, title in s.execute(query)
+            if can_see_proposal(actor, organisation, responsible) and _matches(words, title, organisation)
+        ]
+        chosen = ids[(page - 1) * per_page : page * per_page]
+        rows = (
+            {r.id: r for r in s.scalars(select(ProposalRow).where(ProposalRow.id.in_(chosen)))}
+            if chosen
+            else {}
+        )
+        items = [proposal_summary(rows[pid]) for pid in chosen]
+    return {"items": items, "total": len(ids), "page": page, "per_page": per_page}
+
+
+def redact_proposal(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """A ``show`` result as the actor may read it: partners get no internal comments or coordination."""
+    data = dict(data)
+    data["comments"] = [c for c in data["comments"] if can_see_comment(actor, Visibility(c["visibility"]))]
+    if actor.role is Role.PARTNER:
+        # Pending approvals and criterion confirmations are the internal coordination of Arbeitsstab and
+        # Ressort (their comments are internal); the partner learns the decision, not the deliberation.
+        data["pending_approvals"] = []
+        data["confirmations"] = []
+        data["ressort_history"] = [{**h, "assigned_by": None} for h in data["ressort_history"]]
+    return data
+
+
+def redact_history(entries: list[dict[str, Any]], actor: Actor) -> list[dict[str, Any]]:
+    """Audit entries as the actor may read them: for partners without internal entries and comments."""
+    if actor.role is not Role.PARTNER:
+        return entries
+    shown: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry["event"] in INTERNAL_ENTRIES:
+            continue
+        entry = dict(entry)
+        if entry.get("comment") and entry.get("visibility") != Visibility.PARTNER.value:
+            entry["comment"] = None
+            entry["redacted"] = True
+        if entry.get("approvals"):
+            # The approvers' own comments are internal; who decided stays visible.
+            entry["approvals"] = [{**a, "comment": None} for a in entry["approvals"]]
+        shown.append(entry)
+    return shown
+
+
+def permissions(
+    db: Database, actor: Actor, ref: ProposalRef, policy: ApprovalPolicy, check: dict[str, Any]
+) -> dict[str, Any]:
+    """What the actor may try on this proposal now (role and state; inputs and guards are checked later).
+
+    For pages to show only the buttons that can work; the use cases still decide every request.
+    """
+    facts = ProposalFacts(ref.status, ref.organisation, ref.responsible_ressort)
+
+    def allowed(roles: tuple[Role, ...]) -> bool:
+        try:
+            check_role(facts, actor, roles, "", "")
+        except TransitionRefused:
+            return False
+        return True
+
+    events = []
+    for event in (Event.REVISE, *TRANSITION_EVENTS):
+        spec = spec_for(event, ref.status)
+        if spec is not None and allowed(policy.required_roles(event, ref.status) or spec.roles):
+            events.append(event.value)
+    with db.read() as s:
+        mine = sorted(
+            set(
+                s.scalars(
+                    select(ApprovalRow.event).where(
+                        ApprovalRow.proposal_id == ref.id,
+                        ApprovalRow.user_id == actor.user_id,
+                        ApprovalRow.status == "pending",
+                    )
+                )
+            )
+        )
+    active = ref.status in ACTIVE_STATES
+    confirmable = [
+        c.value
+        for c in Criterion
+        if check["criteria"].get(c.value, {}).get("result") == Verdict.NEEDS_REVIEW.value
+    ]
+    may_comment = allowed((Role.PARTNER, Role.RESSORT, Role.ARBEITSSTAB))
+    return {
+        "events": events,
+        "withdraw_approval": mine,
+        "assign_ressort": ref.status not in FINAL_STATES and allowed((Role.ARBEITSSTAB,)),
+        "confirm_criteria": confirmable if active and allowed((Role.RESSORT,)) else [],
+        "comment": may_comment,
+        "comment_visibilities": (
+            [Visibility.PARTNER.value]
+            if actor.role is Role.PARTNER
+            else [Visibility.INTERN.value, Visibility.PARTNER.value]
+            if may_comment
+            else []
+        ),
+    }
+
+
+def ressort_report(
+    db: Database, ressort: str, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin"
+) -> dict[str, Any]:
+    """The *Stand Partnerprojekte* restricted to the proposals a Ressort was responsible for that day.
+
+    The same reconstruction from the audit log as ``queries.report``, keeping the proposals whose last
+    entry up to the cutoff names this Ressort.
+    """
+    now = db.clock()
+    day = as_of or now.astimezone(ZoneInfo(tz)).date()
+    cutoff = end_of_day(day, tz)
+    by_status = {st.value: 0 for st in State}
+    by_hf = {k.value: 0 for k in HandlungsfeldKey}
+    last = (
+        select(AuditRow.proposal_id, func.max(AuditRow.seq).label("seq"))
+        .where(AuditRow.at <= cutoff)
+        .group_by(AuditRow.proposal_id)
+        .subquery()
+    )
+    query = (
+        select(AuditRow.to_state, AuditRow.details)
+        .join(last, and_(AuditRow.proposal_id == last.c.proposal_id, AuditRow.seq == last.c.seq))
+        .where(AuditRow.ressort == ressort)
+    )
+    with db.read() as s:
+        for to_state, details in s.execute(query):
+            if to_state is None:
+                continue
+            by_status[to_state] += 1
+            for key in (details or {}).get("handlungsfelder", []):
+                by_hf[key] = by_hf.get(key, 0) + 1
+    total = sum(by_status.values())
+    return {
+        "as_of": day.isoformat(),
+        "total": total,
+        "by_status": by_status,
+        "by_handlungsfeld": by_hf,
+        "by_ressort": {ressort: total} if total else {},
+        "scope": ressort,
+    }

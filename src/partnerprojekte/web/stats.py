@@ -1,0 +1,72 @@
+"""Figures for the dashboard: how long proposals stay in each state, from the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import AuditRow
+from partnerprojekte.model import FINAL_STATES, State
+
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class StateDuration:
+    """How long proposals stayed in one state: completed stays, and the ones still going on."""
+
+    state: State
+    completed: int
+    median_days: float | None
+    mean_days: float | None
+    current: int
+    current_median_days: float | None
+
+    @property
+    def label(self) -> str:
+        """The German state label."""
+        return self.state.label
+
+
+def time_in_states(db: Database, now: dt.datetime | None = None) -> list[StateDuration]:
+    """Median and average days per non-final state over all stays that ended, plus the running ones."""
+    now = now or db.clock()
+    query = select(AuditRow.proposal_id, AuditRow.from_state, AuditRow.to_state, AuditRow.at).order_by(
+        AuditRow.proposal_id, AuditRow.seq
+    )
+    done: dict[str, list[float]] = {}
+    running: dict[str, list[float]] = {}
+    with db.read() as s:
+        current: tuple[int, str, dt.datetime] | None = None
+        for pid, from_state, to_state, at in s.execute(query):
+            if current is not None and current[0] != pid:
+                running.setdefault(current[1], []).append((now - current[2]).total_seconds() / _DAY)
+                current = None
+            if to_state is None or to_state == from_state:
+                continue  # an action that left the state as it was
+            if current is not None:
+                done.setdefault(current[1], []).append((at - current[2]).total_seconds() / _DAY)
+            current = (pid, to_state, at)
+        if current is not None:
+            running.setdefault(current[1], []).append((now - current[2]).total_seconds() / _DAY)
+    result = []
+    for state in State:
+        if state in FINAL_STATES:
+            continue  # nothing follows a final state: its "time in state" would only grow
+        stays = done.get(state.value, [])
+        ongoing = running.get(state.value, [])
+        result.append(
+            StateDuration(
+                state,
+                len(stays),
+                statistics.median(stays) if stays else None,
+                statistics.fmean(stays) if stays else None,
+                len(ongoing),
+                statistics.median(ongoing) if ongoing else None,
+            )
+        )
+    return result

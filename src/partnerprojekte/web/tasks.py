@@ -1,0 +1,136 @@
+"""„Meine Aufgaben“: what waits for a reviewer's (or the Arbeitsstab's) decision, overdue first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from partnerprojekte.config import Settings
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import ApprovalRow, ProposalRow, UserRow
+from partnerprojekte.model import Event, Role, State
+from partnerprojekte.reminders import RULES, days_waiting, local_day
+from partnerprojekte.states.workflow import Actor, ApprovalPolicy
+from partnerprojekte.web import wording
+
+# Events whose approvals a reviewer may owe while a proposal is in coordination (spec §3 defaults).
+_GATED = (Event.RECOGNISE, Event.DECLINE)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One proposal that waits for the viewer's side, and since when."""
+
+    proposal_id: int
+    title: str
+    organisation: str
+    status: State
+    ressort: str | None
+    what: str
+    since: dt.datetime
+    days: int
+    overdue_after: int
+
+    @property
+    def overdue(self) -> bool:
+        """Whether it waits as long as the reminder threshold or longer."""
+        return self.days >= self.overdue_after
+
+
+def tasks_for(db: Database, settings: Settings, actor: Actor) -> list[Task]:
+    """The viewer's tasks: owed approvals (Ressort and Arbeitsstab) and new proposals (Arbeitsstab)."""
+    if actor.role not in (Role.RESSORT, Role.ARBEITSSTAB):
+        return []
+    tz = settings.timezone
+    today = local_day(db.clock(), tz)
+    policy = ApprovalPolicy(settings.approvals)
+    tasks: list[Task] = []
+    with db.read() as s:
+        query = select(ProposalRow).where(ProposalRow.status == State.IN_ABSTIMMUNG)
+        if actor.role is Role.RESSORT:
+            query = query.where(ProposalRow.responsible_ressort == actor.ressort)
+        rows = list(s.scalars(query))
+        pending: dict[int, list[tuple[str, Role, dt.datetime, str]]] = {}
+        if rows:
+            approvals = s.execute(
+                select(
+                    ApprovalRow.proposal_id,
+                    ApprovalRow.event,
+                    ApprovalRow.role,
+                    ApprovalRow.created_at,
+                    UserRow.name,
+                )
+                .join(UserRow, UserRow.id == ApprovalRow.user_id)
+                .where(
+                    ApprovalRow.proposal_id.in_([r.id for r in rows]),
+                    ApprovalRow.status == "pending",
+                    ApprovalRow.from_state == State.IN_ABSTIMMUNG,
+                )
+            )
+            for pid, event, role, at, name in approvals:
+                pending.setdefault(pid, []).append((event, role, at, name))
+        for row in rows:
+            task = _approval_task(row, pending.get(row.id, []), actor.role, policy, today, tz)
+            if task is not None:
+                tasks.append(task)
+        if actor.role is Role.ARBEITSSTAB:
+            for row in s.scalars(select(ProposalRow).where(ProposalRow.status == State.EINGEREICHT)):
+                tasks.append(
+                    Task(
+                        row.id,
+                        row.title,
+                        row.organisation,
+                        row.status,
+                        row.responsible_ressort,
+                        "Neu eingereicht: aufgreifen oder nicht weiterverfolgen",
+                        row.status_since,
+                        days_waiting(row.status_since, today, tz),
+                        RULES.submitted_after,
+                    )
+                )
+    return sorted(tasks, key=lambda t: (not t.overdue, -t.days, t.proposal_id))
+
+
+def _approval_task(
+    row: ProposalRow,
+    pending: list[tuple[str, Role, dt.datetime, str]],
+    role: Role,
+    policy: ApprovalPolicy,
+    today: dt.date,
+    tz: str,
+) -> Task | None:
+    """The approval this role owes on a proposal in coordination, if any."""
+    started = [(event, items) for event in _GATED if (items := [p for p in pending if p[0] == event.value])]
+    for event, items in started:
+        required = policy.required_roles(event, State.IN_ABSTIMMUNG)
+        if role in required and all(r is not role for _, r, _, _ in items):
+            given = " und ".join(f"{name} ({wording.role_label(r)})" for _, r, _, name in items)
+            since = min(at for _, _, at, _ in items)
+            what = f"Zustimmung zu „{wording.event_name(event.value)}“ – zugestimmt hat bereits {given}"
+            return Task(
+                row.id,
+                row.title,
+                row.organisation,
+                row.status,
+                row.responsible_ressort,
+                what,
+                since,
+                days_waiting(since, today, tz),
+                RULES.approval_after,
+            )
+    if started or role not in policy.required_roles(Event.RECOGNISE, State.IN_ABSTIMMUNG):
+        # Either this role has given its part already, or it is not asked for one.
+        return None
+    return Task(
+        row.id,
+        row.title,
+        row.organisation,
+        row.status,
+        row.responsible_ressort,
+        "In Abstimmung: Entscheidung über die Anerkennung steht aus",
+        row.status_since,
+        days_waiting(row.status_since, today, tz),
+        RULES.approval_after,
+    )
