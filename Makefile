@@ -36,9 +36,11 @@ lint: sync
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
 
-## bench: events per second and criteria checks per second, with baselines (not part of the tests)
+## bench: events, criteria checks, mail and digests per second, with baselines (not part of the tests)
 bench: sync
 	PARTNERPROJEKTE_BENCH_POSTGRES_URL="$(PG_TEST_URL)" $(UV) run --frozen python -m benchmarks.bench_core
+	$(UV) run --frozen python -m benchmarks.bench_mail
+	$(UV) run --frozen python -m benchmarks.bench_digests
 
 ## docs: regenerate the state diagram in docs/
 docs: sync

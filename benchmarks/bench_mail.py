@@ -1,0 +1,106 @@
+"""Nachrichten pro Sekunde: N Outbox-Zeilen an eine lokale SMTP-Senke, gegen eine Verbindung je Nachricht.
+
+Aufruf: ``python -m benchmarks.bench_mail [-n 10000] [--url DATENBANK-URL]`` (Teil von ``make bench``).
+Die Senke (aiosmtpd) läuft in einem eigenen Prozess auf 127.0.0.1, damit sie dem Sender keine CPU nimmt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import update
+
+from partnerprojekte.config import MailSettings, Settings
+from partnerprojekte.db.engine import Database, make_engine
+from partnerprojekte.db.migrate import upgrade
+from partnerprojekte.db.schema import OutboxRow
+from partnerprojekte.delivery import deliver_pending, queue_samples
+from partnerprojekte.notifications.transport import SmtpTransport
+
+GOAL = 3.0
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (aiosmtpd's Controller refuses port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def reset(db: Database) -> None:
+    """Make every row due again, so each variant sends the same rows."""
+    with db.write() as s:
+        s.execute(
+            update(OutboxRow).values(
+                status="pending",
+                attempts=0,
+                sent_at=None,
+                claimed_at=None,
+                next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+            )
+        )
+
+
+def main() -> None:
+    """Queue N rows once, then deliver them with each transport variant and print the rates."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=10_000, help="Anzahl der Outbox-Zeilen")
+    parser.add_argument("--url", default=None, help="Datenbank-URL (Vorgabe: temporäre SQLite-Datei)")
+    args = parser.parse_args()
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+    )
+    time.sleep(1.0)
+    try:
+        engine = make_engine(args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench-mail.db'}")
+        upgrade(engine)
+        db = Database(engine)
+        queue_samples(db, args.n)
+        print(
+            f"E-Mail-Versand: {args.n:,} Outbox-Zeilen ({engine.dialect.name}) an eine SMTP-Senke".replace(
+                ",", "."
+            )
+        )
+        variants = [
+            ("Basislinie: neue Verbindung je Nachricht", 1, False),
+            ("eine wiederverwendete Verbindung", 1, True),
+            ("4 wiederverwendete Verbindungen (Vorgabe)", 4, True),
+        ]
+        baseline = 0.0
+        for label, concurrency, reuse in variants:
+            reset(db)
+            settings = Settings(
+                mail=MailSettings(
+                    smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", max_concurrency=concurrency
+                )
+            )
+            start = time.perf_counter()
+            report = deliver_pending(
+                db, settings, transport=SmtpTransport(settings.mail, reuse_connections=reuse)
+            )
+            seconds = time.perf_counter() - start
+            if report.sent != args.n:
+                raise SystemExit(f"nur {report.sent} von {args.n} versandt: {report.errors}")
+            rate = args.n / seconds
+            baseline = baseline or rate
+            ratio = rate / baseline
+            verdict = (
+                "" if not reuse else (" erreicht" if ratio >= GOAL else " verfehlt") + f" (Ziel ≥ {GOAL:g}×)"
+            )
+            print(f"  {label:<44} {rate:8.0f} Nachrichten/s  {seconds:6.2f} s  {ratio:4.1f}×{verdict}")
+        engine.dispose()
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+if __name__ == "__main__":
+    main()
