@@ -84,7 +84,7 @@ class LiveApp:
         return self.base_url + path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """uvicorn in a background thread over a fresh SQLite database with four people who have passwords."""
     _chromium_or_skip()
@@ -123,7 +123,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_app: LiveApp) -> Iterator[Any]:
     """Debian's Chromium, headless."""
     from playwright.sync_api import sync_playwright

@@ -112,9 +112,9 @@ def settings_for(tmp_path: Path, port: int = 4200, **mail: object) -> Settings:
 
 def test_children_get_telemetry_off_and_prefect_state_under_the_data_dir(tmp_path: Path) -> None:
     places = Places.of(settings_for(tmp_path, port=4321))
-    server, flows = runner.plan(places, {"PATH": "/usr/bin", "PREFECT_API_URL": "http://elsewhere/api"})
+    server, flows, web = runner.plan(places, {"PATH": "/usr/bin", "PREFECT_API_URL": "http://elsewhere/api"})
 
-    for spec in (server, flows):
+    for spec in (server, flows, web):
         assert spec.env["DO_NOT_TRACK"] == "1"
         assert spec.env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
         assert spec.env["PREFECT_HOME"] == str(tmp_path.resolve() / "var" / "prefect")
@@ -134,6 +134,16 @@ def test_children_get_telemetry_off_and_prefect_state_under_the_data_dir(tmp_pat
         "--analytics-off",
     ]
     assert flows.argv[1:4] == ["-m", "partnerprojekte.cli_flows", "serve"]
+    assert web.argv[1:] == [
+        "-m",
+        "partnerprojekte.cli",
+        "web",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "8000",
+    ]
     assert server.log_file == tmp_path.resolve() / "var" / "logs" / "prefect-server.log"
 
 

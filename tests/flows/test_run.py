@@ -114,6 +114,7 @@ def test_run_serves_the_deployments_on_a_local_prefect_server_and_stops_cleanly(
     env.update(
         PARTNERPROJEKTE_DATA_DIR=str(data),
         PARTNERPROJEKTE_SERVE__PREFECT_PORT=str(port),
+        PARTNERPROJEKTE_SERVE__WEB_PORT=str(free_port()),
         DO_NOT_TRACK="1",
         PYTHONUNBUFFERED="1",
     )
