@@ -279,10 +279,7 @@ class Services:
         """Store a new revision; criteria are re-evaluated and earlier confirmations dropped."""
         result = self.check(proposal)
         with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            facts = self._facts(s, row)
+            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
             if actor.role is Role.PARTNER and not same_organisation(
                 proposal.submitter.name, actor.organisation
             ):
@@ -347,10 +344,7 @@ class Services:
         if event in (Event.SUBMIT, Event.REVISE):
             raise ValidationError(f"EVENT: „{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
         with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            facts = self._facts(s, row)
+            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
             pending = self._pending(s, row.id, event.value)
             given = [GivenApproval(a.user_id, self._user_name(s, a.user_id), a.role) for a in pending]
             decision = decide(facts, event, actor, inp, self.policy, given)
@@ -523,10 +517,7 @@ class Services:
         """Make a Ressort responsible; the assignment history is kept and pending approvals discarded."""
         ressort = load_reference().ressort(abbreviation).abbreviation
         with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            facts = self._facts(s, row)
+            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
             authorize_assign_ressort(facts, actor)
             if row.responsible_ressort == ressort:
                 raise TransitionRefused(
@@ -536,7 +527,7 @@ class Services:
                     reason="input",
                 )
             previous = row.responsible_ressort
-            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            decision = _stay(row)
             seq = self._bump(
                 s,
                 row,
@@ -585,13 +576,10 @@ class Services:
     ) -> Outcome:
         """A reviewer confirms a ``needs_review`` criterion for the current revision."""
         with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            facts = self._facts(s, row)
+            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
             authorize_confirm(facts, actor, criterion, comment)
             assert comment is not None
-            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            decision = _stay(row)
             seq = self._bump(
                 s,
                 row,
@@ -632,12 +620,9 @@ class Services:
         if not text.strip():
             raise ValidationError("TEXT: Der Kommentar darf nicht leer sein.")
         with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            facts = self._facts(s, row)
+            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
             effective = authorize_comment(facts, actor, visibility)
-            decision = Decision(Event.TAKE_UP, row.status, row.status, fires=False)
+            decision = _stay(row)
             seq = self._bump(
                 s,
                 row,
@@ -653,6 +638,14 @@ class Services:
             return Outcome(row.id, "comment", row.status, False, seq)
 
     # --- internals ------------------------------------------------------------------------------
+
+    def _context(
+        self, s: Session, proposal_id: int, actor_email: str, at: dt.datetime | None
+    ) -> tuple[Actor, dt.datetime, ProposalRow, ProposalFacts]:
+        """Who acts, when, on which proposal, and what the workflow needs to know about it."""
+        actor = self._actor(s, actor_email)
+        row = self._load(s, proposal_id)
+        return actor, at or self.db.clock(), row, self._facts(s, row)
 
     def _load(self, s: Session, proposal_id: int) -> ProposalRow:
         row = s.get(ProposalRow, proposal_id)
@@ -907,6 +900,11 @@ class Services:
                 status="pending" if notify else "suppressed",
             )
         return total
+
+
+def _stay(row: ProposalRow) -> Decision:
+    """The decision of an action that leaves the state as it is (its audit row names the action)."""
+    return Decision(Event.TAKE_UP, row.status, row.status, fires=False)
 
 
 def _visibility(inp: EventInput, event: Event, actor: Actor, *, fires: bool) -> Visibility:
