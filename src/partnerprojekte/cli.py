@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn  # noqa: E402
 
 import typer  # noqa: E402
 
+from partnerprojekte.cli_output import echo_json as _echo_json  # noqa: E402
 from partnerprojekte.errors import (  # noqa: E402
     AuditChainBroken,
     ConflictError,
@@ -227,10 +228,6 @@ def _choice(value: str, enum_cls: Any, what: str) -> Any:
     except ValueError:
         allowed = ", ".join(m.value for m in enum_cls)
         raise ValidationError(f"{what}: unbekannter Wert „{value}“ – erlaubt: {allowed}.") from None
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _local(iso: str | None) -> str:

@@ -143,7 +143,8 @@ def run_flow(
     as_json: Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")] = False,
 ) -> None:
     """Einen Ablauf jetzt einmal ausführen (für den Betrieb)."""
-    from partnerprojekte.cli import EXIT_FAILED, _echo_json, _fail, _handle
+    from partnerprojekte.cli import EXIT_FAILED, _fail, _handle
+    from partnerprojekte.cli_output import echo_json as _echo_json
     from partnerprojekte.config import get_settings
     from partnerprojekte.flows.catalog import DELIVER_NOTIFICATIONS, SEND_REMINDERS, WEEKLY_DIGEST, job
     from partnerprojekte.flows.env import telemetry_off

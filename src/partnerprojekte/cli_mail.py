@@ -12,12 +12,12 @@ from partnerprojekte import cli_i18n
 
 cli_i18n.install()
 
-import json  # noqa: E402 - German click texts must be installed before typer is imported
 from pathlib import Path  # noqa: E402
-from typing import Annotated, Any  # noqa: E402
+from typing import Annotated  # noqa: E402
 
 import typer  # noqa: E402
 
+from partnerprojekte.cli_output import echo_json as _echo_json  # noqa: E402
 from partnerprojekte.errors import FieldError, PartnerprojekteError, ValidationError  # noqa: E402
 
 
@@ -39,10 +39,6 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _outbox_id(text: str) -> int:

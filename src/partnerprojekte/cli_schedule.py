@@ -142,7 +142,8 @@ def reminders_run(
     as_json: JsonOpt = False,
 ) -> None:
     """Fällige Erinnerungen vormerken (je Vorschlag, Art und Runde höchstens einmal)."""
-    from partnerprojekte.cli import _echo_json, _handle
+    from partnerprojekte.cli import _handle
+    from partnerprojekte.cli_output import echo_json as _echo_json
     from partnerprojekte.errors import PartnerprojekteError
 
     try:
@@ -173,7 +174,8 @@ def digest_run(
     as_json: JsonOpt = False,
 ) -> None:
     """Den Wochenüberblick vormerken (je Person und Kalenderwoche höchstens einmal; leere entfallen)."""
-    from partnerprojekte.cli import _echo_json, _handle
+    from partnerprojekte.cli import _handle
+    from partnerprojekte.cli_output import echo_json as _echo_json
     from partnerprojekte.errors import PartnerprojekteError
 
     try:
@@ -191,7 +193,8 @@ def digest_run(
 
 
 def _opt(email: str, opt_out: bool, as_json: bool) -> None:
-    from partnerprojekte.cli import _echo_json, _handle
+    from partnerprojekte.cli import _handle
+    from partnerprojekte.cli_output import echo_json as _echo_json
     from partnerprojekte.errors import PartnerprojekteError
 
     try:

@@ -7,11 +7,12 @@ and cannot run into a circular import.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
 import typer
+
+from partnerprojekte.cli_output import echo_json as _echo_json
 
 token_app = typer.Typer(
     help="API-Tokens für Anbindungen anderer Systeme verwalten.",
@@ -32,10 +33,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englisc
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
 # Enough for any sensible password plus its line break; more is refused, never read into memory.
 _STDIN_LIMIT = 4096
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _read_password_stdin() -> str:

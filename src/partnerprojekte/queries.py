@@ -183,8 +183,13 @@ def end_of_day(day: dt.date, tz: str) -> dt.datetime:
     return (start_next - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
 
 
-def report(db: Database, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin") -> dict[str, Any]:
-    """The *Stand Partnerprojekte* at the end of a day, reconstructed from the audit log alone."""
+def report(
+    db: Database, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin", ressort: str | None = None
+) -> dict[str, Any]:
+    """The *Stand Partnerprojekte* at the end of a day, reconstructed from the audit log alone.
+
+    With ``ressort``, only the proposals that Ressort was responsible for that day (adds ``scope``).
+    """
     now = db.clock()
     day = as_of or now.astimezone(ZoneInfo(tz)).date()
     cutoff = end_of_day(day, tz)
@@ -192,19 +197,24 @@ def report(db: Database, *, as_of: dt.date | None = None, tz: str = "Europe/Berl
     by_hf = {k.value: 0 for k in HandlungsfeldKey}
     by_ressort: dict[str, int] = {}
     with db.read() as s:
-        for to_state, ressort, details in _states_at(s, cutoff):
+        for to_state, responsible, details in _states_at(s, cutoff):
+            if ressort is not None and responsible != ressort:
+                continue
             by_status[to_state] += 1
-            for key in details.get("handlungsfelder", []):
+            for key in (details or {}).get("handlungsfelder", []):
                 by_hf[key] = by_hf.get(key, 0) + 1
-            name = ressort or "unassigned"
+            name = responsible or "unassigned"
             by_ressort[name] = by_ressort.get(name, 0) + 1
-    return {
+    data: dict[str, Any] = {
         "as_of": day.isoformat(),
         "total": sum(by_status.values()),
         "by_status": by_status,
         "by_handlungsfeld": by_hf,
         "by_ressort": dict(sorted(by_ressort.items())),
     }
+    if ressort is not None:
+        data["scope"] = ressort
+    return data
 
 
 def _states_at(s: Session, cutoff: dt.datetime) -> list[tuple[str, str | None, dict[str, Any]]]:

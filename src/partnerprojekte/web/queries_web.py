@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from partnerprojekte.access import can_see_comment, can_see_proposal
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ApprovalRow, AuditRow, ProposalRow
+from partnerprojekte.db.schema import ApprovalRow, ProposalRow
 from partnerprojekte.errors import NotFound, TransitionRefused
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import FINAL_STATES, Criterion, Event, Role, State, Verdict, Visibility
 from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.queries import end_of_day, proposal_summary
+from partnerprojekte.queries import proposal_summary, report
 from partnerprojekte.states.table import spec_for
 from partnerprojekte.states.workflow import ACTIVE_STATES, Actor, ApprovalPolicy, ProposalFacts, check_role
 
@@ -193,40 +192,5 @@ def permissions(
 def ressort_report(
     db: Database, ressort: str, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin"
 ) -> dict[str, Any]:
-    """The *Stand Partnerprojekte* restricted to the proposals a Ressort was responsible for that day.
-
-    The same reconstruction from the audit log as ``queries.report``, keeping the proposals whose last
-    entry up to the cutoff names this Ressort.
-    """
-    now = db.clock()
-    day = as_of or now.astimezone(ZoneInfo(tz)).date()
-    cutoff = end_of_day(day, tz)
-    by_status = {st.value: 0 for st in State}
-    by_hf = {k.value: 0 for k in HandlungsfeldKey}
-    last = (
-        select(AuditRow.proposal_id, func.max(AuditRow.seq).label("seq"))
-        .where(AuditRow.at <= cutoff)
-        .group_by(AuditRow.proposal_id)
-        .subquery()
-    )
-    query = (
-        select(AuditRow.to_state, AuditRow.details)
-        .join(last, and_(AuditRow.proposal_id == last.c.proposal_id, AuditRow.seq == last.c.seq))
-        .where(AuditRow.ressort == ressort)
-    )
-    with db.read() as s:
-        for to_state, details in s.execute(query):
-            if to_state is None:
-                continue
-            by_status[to_state] += 1
-            for key in (details or {}).get("handlungsfelder", []):
-                by_hf[key] = by_hf.get(key, 0) + 1
-    total = sum(by_status.values())
-    return {
-        "as_of": day.isoformat(),
-        "total": total,
-        "by_status": by_status,
-        "by_handlungsfeld": by_hf,
-        "by_ressort": {ressort: total} if total else {},
-        "scope": ressort,
-    }
+    """The *Stand Partnerprojekte* restricted to the proposals a Ressort was responsible for that day."""
+    return report(db, as_of=as_of, tz=tz, ressort=ressort)
