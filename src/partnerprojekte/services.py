@@ -7,24 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from partnerprojekte import audience as aud
 from partnerprojekte.config import Settings
-from partnerprojekte.db import audit, outbox
+from partnerprojekte.db import audit, outbox, store
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import (
-    ApprovalRow,
-    CommentRow,
-    ConfirmationRow,
-    ProposalRow,
-    RessortAssignmentRow,
-    RessortRow,
-    RevisionRow,
-    UserRow,
-)
+from partnerprojekte.db.schema import ProposalRow, RessortRow, UserRow
+from partnerprojekte.db.store import Executor
 from partnerprojekte.errors import ConflictError, NotFound, TransitionRefused, ValidationError
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import (
@@ -173,11 +164,11 @@ class Services:
         with self.db.read() as s:
             return list(s.scalars(select(UserRow).order_by(UserRow.role, UserRow.email)))
 
-    def _actor(self, s: Session, email: str) -> Actor:
-        user = s.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
-        if user is None or not user.active:
+    def _actor(self, conn: Executor, email: str) -> Actor:
+        actor = store.load_actor(conn, email.strip().lower())
+        if actor is None:
             raise NotFound(f"--as: Keine aktive Person mit der E-Mail „{email}“ (users add).")
-        return Actor(user.id, user.email, user.name, user.role, user.ressort, user.organisation)
+        return actor
 
     # --- proposals ------------------------------------------------------------------------------
 
@@ -196,75 +187,68 @@ class Services:
     ) -> Outcome:
         """Store a new proposal (``eingereicht``) with its first revision, audit entry and receipt."""
         result = self.check(proposal)
-        with self.db.write() as s:
-            actor = self._actor(s, actor_email)
+        with self.db.transaction() as conn:
+            actor = self._actor(conn, actor_email)
             at = at or self.db.clock()
             facts = ProposalFacts(state=None, organisation=proposal.submitter.name)
             decision = decide(facts, Event.SUBMIT, actor, EventInput(has_proposal=True), self.policy)
-            row = ProposalRow(
-                status=decision.to_state,
-                version=1,
-                title=proposal.title,
-                organisation=proposal.submitter.name,
-                contact_name=proposal.submitter.contact.name,
-                contact_email=proposal.submitter.contact.email.lower(),
-                handlungsfelder=_handlungsfelder_column(proposal),
-                responsible_ressort=None,
-                current_revision=1,
-                overall=result.overall.value,
-                check_result=result.to_json(),
-                submitted_by=actor.user_id,
-                submitted_at=at,
-                updated_at=at,
-                status_since=at,
-                audit_head=audit.GENESIS,
-                import_key=import_key,
-            )
-            if import_key is not None and s.scalar(
-                select(ProposalRow.id).where(ProposalRow.import_key == import_key)
-            ):
+            if import_key is not None and store.is_imported(conn, import_key):
                 raise AlreadyImported("Dieser Vorschlag wurde bereits importiert.")
-            s.add(row)
-            s.flush()
-            s.add(
-                RevisionRow(
-                    proposal_id=row.id,
-                    number=1,
-                    document=proposal.to_document(),
-                    check_result=result.to_json(),
-                    created_by=actor.user_id,
-                    created_at=at,
-                )
+            check_json = result.to_json()
+            values: dict[str, Any] = {
+                "status": decision.to_state,
+                "version": 1,
+                "title": proposal.title,
+                "organisation": proposal.submitter.name,
+                "contact_name": proposal.submitter.contact.name,
+                "contact_email": proposal.submitter.contact.email.lower(),
+                "handlungsfelder": _handlungsfelder_column(proposal),
+                "responsible_ressort": None,
+                "current_revision": 1,
+                "check_result": check_json,
+                "audit_head": audit.GENESIS,
+            }
+            pid = store.insert_proposal(
+                conn,
+                {
+                    **values,
+                    "overall": result.overall.value,
+                    "submitted_by": actor.user_id,
+                    "submitted_at": at,
+                    "updated_at": at,
+                    "status_since": at,
+                    "import_key": import_key,
+                },
             )
-            digest = audit.append(
-                s,
-                self._audit_fields(
-                    row,
-                    1,
-                    Event.SUBMIT.value,
-                    None,
-                    decision.to_state,
-                    actor,
-                    at,
-                    audit.GENESIS,
-                    revision=1,
-                    details={"title": proposal.title},
-                ),
+            row = store.ProposalState(id=pid, **values)
+            store.insert_revision(
+                conn,
+                proposal_id=pid,
+                number=1,
+                document=proposal.to_document(),
+                check_result=check_json,
+                created_by=actor.user_id,
+                created_at=at,
             )
-            s.execute(update(ProposalRow).where(ProposalRow.id == row.id).values(audit_head=digest))
-            sent = self._notify(
-                s,
+            fields = self._audit_fields(
                 row,
                 1,
                 Event.SUBMIT.value,
-                at,
+                None,
+                decision.to_state,
                 actor,
-                notify,
-                extra={
-                    "check": result.to_json(),
-                },
+                at,
+                audit.GENESIS,
+                revision=1,
+                details={"title": proposal.title},
             )
-            return Outcome(row.id, Event.SUBMIT.value, decision.to_state, True, 1, [], sent, result)
+            digest = audit.append(conn, fields)
+            # The proposal's id is part of the hashed row, so its head is known only now.
+            store.set_columns(conn, pid, {"audit_head": digest})
+            sent = self._notify(
+                conn, row, 1, Event.SUBMIT.value, at, actor, notify, extra={"check": check_json}
+            )
+            return Outcome(pid, Event.SUBMIT.value, decision.to_state, True, 1, [], sent, result)
 
     def revise(
         self,
@@ -278,8 +262,8 @@ class Services:
     ) -> Outcome:
         """Store a new revision; criteria are re-evaluated and earlier confirmations dropped."""
         result = self.check(proposal)
-        with self.db.write() as s:
-            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
+        with self.db.transaction() as conn:
+            actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             if actor.role is Role.PARTNER and not same_organisation(
                 proposal.submitter.name, actor.organisation
             ):
@@ -294,8 +278,9 @@ class Services:
             decision = decide(facts, Event.REVISE, actor, EventInput(has_proposal=True), self.policy)
             number = row.current_revision + 1
             dropped = sorted(c.value for c in facts.confirmed)
+            check_json = result.to_json()
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -309,23 +294,22 @@ class Services:
                     "handlungsfelder": _handlungsfelder_column(proposal),
                     "current_revision": number,
                     "overall": result.overall.value,
-                    "check_result": result.to_json(),
+                    "check_result": check_json,
                 },
                 audit_extra={
                     "revision": number,
-                    "criteria": result.to_json(),
+                    "criteria": check_json,
                     "details": {"title": proposal.title, "dropped_confirmations": dropped},
                 },
             )
-            s.add(
-                RevisionRow(
-                    proposal_id=row.id,
-                    number=number,
-                    document=proposal.to_document(),
-                    check_result=result.to_json(),
-                    created_by=actor.user_id,
-                    created_at=at,
-                )
+            store.insert_revision(
+                conn,
+                proposal_id=row.id,
+                number=number,
+                document=proposal.to_document(),
+                check_result=check_json,
+                created_by=actor.user_id,
+                created_at=at,
             )
             return Outcome(row.id, Event.REVISE.value, decision.to_state, True, seq, [], 0, result)
 
@@ -343,22 +327,32 @@ class Services:
         """Fire an event, or record an approval of an approval-gated event."""
         if event in (Event.SUBMIT, Event.REVISE):
             raise ValidationError(f"EVENT: „{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
-        with self.db.write() as s:
-            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
-            pending = self._pending(s, row.id, event.value)
-            given = [GivenApproval(a.user_id, self._user_name(s, a.user_id), a.role) for a in pending]
+        with self.db.transaction() as conn:
+            actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
+            pending = [a for a in store.pending_approvals(conn, row) if a.event == event.value]
+            given = [GivenApproval(a.user_id, a.name, a.role) for a in pending]
             decision = decide(facts, event, actor, inp, self.policy, given)
             visibility = _visibility(inp, event, actor, fires=decision.fires)
             comment = inp.comment.strip() if inp.comment and inp.comment.strip() else None
             if not decision.fires:
                 return self._record_approval(
-                    s, row, decision, actor, inp, comment, visibility, at, notify, expected_version
+                    conn,
+                    row,
+                    decision,
+                    actor,
+                    inp,
+                    comment,
+                    visibility,
+                    at,
+                    notify,
+                    expected_version,
+                    pending,
                 )
             approvals_json: list[dict[str, Any]] = []
             reasons = list(dict.fromkeys(r.value for r in inp.reasons))
             if decision.approval_gated:
                 for a in pending:
-                    approvals_json.append(_approval_json(a, self._user_email(s, a.user_id)))
+                    approvals_json.append(_approval_json(a))
                     reasons += [r for r in a.reasons if r not in reasons]
                 approvals_json.append(
                     {
@@ -372,7 +366,7 @@ class Services:
             if event is Event.INTEGRATE_INTO_PILLAR_1:
                 values["saeule_1_projekt"] = (inp.saeule_1_projekt or "").strip()
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -388,12 +382,9 @@ class Services:
                 },
             )
             if comment:
-                self._add_comment(s, row.id, actor, comment, visibility, event.value, seq, at)
-            now_closed = "fired"
-            for a in pending:
-                a.status, a.closed_at = now_closed, at
-            # A change of state makes every other pending approval stale.
-            self._discard_pending(s, row.id, at)
+                self._add_comment(conn, row.id, actor, comment, visibility, event.value, seq, at)
+            # The approvals of this event are used up; every other pending one is stale now.
+            store.close_pending(conn, row, event.value, at)
             extra = {
                 "comment": comment,
                 "comment_visibility": visibility.value if comment else None,
@@ -401,14 +392,14 @@ class Services:
                 "saeule_1_projekt": values.get("saeule_1_projekt"),
             }
             sent = self._notify(
-                s, row, seq, event.value, at, actor, notify, extra=extra, status=decision.to_state
+                conn, row, seq, event.value, at, actor, notify, extra=extra, status=decision.to_state
             )
             return Outcome(row.id, event.value, decision.to_state, True, seq, [], sent)
 
     def _record_approval(
         self,
-        s: Session,
-        row: ProposalRow,
+        conn: Executor,
+        row: store.ProposalState,
         decision: Decision,
         actor: Actor,
         inp: EventInput,
@@ -417,13 +408,15 @@ class Services:
         at: dt.datetime,
         notify: bool,
         expected_version: int | None,
+        pending: list[store.PendingApproval],
     ) -> Outcome:
         event = decision.event.value
         missing = [r.value for r in decision.missing_roles]
         # An approval that does not complete the set leaves the state as it is.
         stay = Decision(decision.event, row.status, row.status, fires=False)
+        status = row.status
         seq = self._bump(
-            s,
+            conn,
             row,
             stay,
             actor,
@@ -438,27 +431,27 @@ class Services:
                 "details": {"event": event, "missing": missing},
             },
         )
-        s.add(
-            ApprovalRow(
-                proposal_id=row.id,
-                event=event,
-                from_state=row.status,
-                user_id=actor.user_id,
-                role=actor.role,
-                ressort=actor.ressort,
-                comment=comment,
-                visibility=visibility.value if comment else None,
-                reasons=[r.value for r in inp.reasons],
-                status="pending",
-                created_at=at,
-            )
+        store.insert_approval(
+            conn,
+            proposal_id=row.id,
+            event=event,
+            from_state=status,
+            user_id=actor.user_id,
+            role=actor.role,
+            ressort=actor.ressort,
+            comment=comment,
+            visibility=visibility.value if comment else None,
+            reasons=[r.value for r in inp.reasons],
+            status=store.PENDING,
+            created_at=at,
         )
+        row.pending_approvals += 1
         if comment:
-            self._add_comment(s, row.id, actor, comment, visibility, f"approve:{event}", seq, at)
+            self._add_comment(conn, row.id, actor, comment, visibility, f"approve:{event}", seq, at)
         sent = 0
         for role in decision.missing_roles:
             sent += self._notify(
-                s,
+                conn,
                 row,
                 seq,
                 aud.APPROVAL_OWED,
@@ -468,20 +461,21 @@ class Services:
                 extra={"approved_event": event, "approved_by": actor.name, "missing": missing},
                 audiences=(aud.audience_of_role(role),),
             )
-        # Autoflush makes the approval just added part of the pending set.
-        approved_by = [self._user_email(s, a.user_id) for a in self._pending(s, row.id, event)]
-        pending = [{"event": event, "approved_by": approved_by, "missing_roles": missing}]
-        return Outcome(row.id, event, row.status, False, seq, pending, sent)
+        approved_by = [*(a.email for a in pending), actor.email]
+        owed = [{"event": event, "approved_by": approved_by, "missing_roles": missing}]
+        return Outcome(row.id, event, status, False, seq, owed, sent)
 
     def withdraw_approval(
         self, proposal_id: int, event: Event, actor_email: str, *, at: dt.datetime | None = None
     ) -> Outcome:
         """Take back one's own pending approval before it fires."""
-        with self.db.write() as s:
-            actor = self._actor(s, actor_email)
-            at = at or self.db.clock()
-            row = self._load(s, proposal_id)
-            mine = [a for a in self._pending(s, row.id, event.value) if a.user_id == actor.user_id]
+        with self.db.transaction() as conn:
+            actor, at, row, _ = self._context(conn, proposal_id, actor_email, at)
+            mine = [
+                a.id
+                for a in store.pending_approvals(conn, row)
+                if a.event == event.value and a.user_id == actor.user_id
+            ]
             if not mine:
                 raise TransitionRefused(
                     f"{actor.email} hat für „{event.value}“ keine offene Zustimmung zu {format_id(row.id)}.",
@@ -491,7 +485,7 @@ class Services:
                 )
             decision = Decision(event, row.status, row.status, fires=False)
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -501,8 +495,7 @@ class Services:
                 audit_event="withdraw_approval",
                 audit_extra={"details": {"event": event.value}},
             )
-            for a in mine:
-                a.status, a.closed_at = "withdrawn", at
+            store.withdraw_approvals(conn, mine, at)
             return Outcome(row.id, "withdraw_approval", row.status, False, seq)
 
     def assign_ressort(
@@ -516,8 +509,8 @@ class Services:
     ) -> Outcome:
         """Make a Ressort responsible; the assignment history is kept and pending approvals discarded."""
         ressort = load_reference().ressort(abbreviation).abbreviation
-        with self.db.write() as s:
-            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
+        with self.db.transaction() as conn:
+            actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             authorize_assign_ressort(facts, actor)
             if row.responsible_ressort == ressort:
                 raise TransitionRefused(
@@ -529,7 +522,7 @@ class Services:
             previous = row.responsible_ressort
             decision = _stay(row)
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -540,20 +533,14 @@ class Services:
                 audit_ressort=ressort,
                 audit_extra={"details": {"previous": previous}},
             )
-            s.execute(
-                update(RessortAssignmentRow)
-                .where(RessortAssignmentRow.proposal_id == row.id, RessortAssignmentRow.ended_at.is_(None))
-                .values(ended_at=at)
-            )
-            s.add(
-                RessortAssignmentRow(
-                    proposal_id=row.id, ressort=ressort, assigned_by=actor.user_id, assigned_at=at
-                )
+            store.end_assignment(conn, row.id, at)
+            store.insert_assignment(
+                conn, proposal_id=row.id, ressort=ressort, assigned_by=actor.user_id, assigned_at=at
             )
             # Approvals given under another Ressort's responsibility no longer count.
-            self._discard_pending(s, row.id, at)
+            store.close_pending(conn, row, None, at)
             sent = self._notify(
-                s,
+                conn,
                 row,
                 seq,
                 "assign_ressort",
@@ -575,13 +562,13 @@ class Services:
         at: dt.datetime | None = None,
     ) -> Outcome:
         """A reviewer confirms a ``needs_review`` criterion for the current revision."""
-        with self.db.write() as s:
-            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
+        with self.db.transaction() as conn:
+            actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             authorize_confirm(facts, actor, criterion, comment)
             assert comment is not None
             decision = _stay(row)
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -595,15 +582,14 @@ class Services:
                     "details": {"criterion": criterion.value},
                 },
             )
-            s.add(
-                ConfirmationRow(
-                    proposal_id=row.id,
-                    revision=row.current_revision,
-                    criterion=criterion.value,
-                    user_id=actor.user_id,
-                    comment=comment.strip(),
-                    created_at=at,
-                )
+            store.insert_confirmation(
+                conn,
+                proposal_id=row.id,
+                revision=row.current_revision,
+                criterion=criterion.value,
+                user_id=actor.user_id,
+                comment=comment.strip(),
+                created_at=at,
             )
             return Outcome(row.id, "confirm_criterion", row.status, False, seq)
 
@@ -619,12 +605,12 @@ class Services:
         """Add a comment (internal, or for the partner)."""
         if not text.strip():
             raise ValidationError("TEXT: Der Kommentar darf nicht leer sein.")
-        with self.db.write() as s:
-            actor, at, row, facts = self._context(s, proposal_id, actor_email, at)
+        with self.db.transaction() as conn:
+            actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             effective = authorize_comment(facts, actor, visibility)
             decision = _stay(row)
             seq = self._bump(
-                s,
+                conn,
                 row,
                 decision,
                 actor,
@@ -634,71 +620,33 @@ class Services:
                 audit_event="comment",
                 audit_extra={"comment": text.strip(), "visibility": effective.value},
             )
-            self._add_comment(s, row.id, actor, text.strip(), effective, None, seq, at)
+            self._add_comment(conn, row.id, actor, text.strip(), effective, None, seq, at)
             return Outcome(row.id, "comment", row.status, False, seq)
 
     # --- internals ------------------------------------------------------------------------------
 
     def _context(
-        self, s: Session, proposal_id: int, actor_email: str, at: dt.datetime | None
-    ) -> tuple[Actor, dt.datetime, ProposalRow, ProposalFacts]:
+        self, conn: Executor, proposal_id: int, actor_email: str, at: dt.datetime | None
+    ) -> tuple[Actor, dt.datetime, store.ProposalState, ProposalFacts]:
         """Who acts, when, on which proposal, and what the workflow needs to know about it."""
-        actor = self._actor(s, actor_email)
-        row = self._load(s, proposal_id)
-        return actor, at or self.db.clock(), row, self._facts(s, row)
-
-    def _load(self, s: Session, proposal_id: int) -> ProposalRow:
-        row = s.get(ProposalRow, proposal_id)
-        if row is None:
+        found = store.load_context(conn, proposal_id, actor_email.strip().lower())
+        actor = found[1] if found is not None else None
+        if found is None or actor is None:
+            self._actor(conn, actor_email)  # an unknown person is named first, as everywhere
             raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
-        return row
-
-    def _facts(self, s: Session, row: ProposalRow) -> ProposalFacts:
-        confirmed = frozenset(
-            Criterion(c)
-            for c in s.scalars(
-                select(ConfirmationRow.criterion).where(
-                    ConfirmationRow.proposal_id == row.id, ConfirmationRow.revision == row.current_revision
-                )
-            )
-        )
-        return ProposalFacts(
+        row = found[0]
+        facts = ProposalFacts(
             state=row.status,
             organisation=row.organisation,
             responsible_ressort=row.responsible_ressort,
             check=CheckResult.from_json(row.check_result),
-            confirmed=confirmed,
+            confirmed=frozenset(Criterion(c) for c in row.confirmed),
         )
-
-    def _pending(self, s: Session, proposal_id: int, event: str) -> list[ApprovalRow]:
-        return list(
-            s.scalars(
-                select(ApprovalRow)
-                .where(
-                    ApprovalRow.proposal_id == proposal_id,
-                    ApprovalRow.event == event,
-                    ApprovalRow.status == "pending",
-                )
-                .order_by(ApprovalRow.id)
-            )
-        )
-
-    def _discard_pending(self, s: Session, proposal_id: int, at: dt.datetime) -> None:
-        s.execute(
-            update(ApprovalRow)
-            .where(ApprovalRow.proposal_id == proposal_id, ApprovalRow.status == "pending")
-            .values(status="discarded", closed_at=at)
-        )
-
-    def _user_name(self, s: Session, user_id: int) -> str:
-        return s.scalar(select(UserRow.name).where(UserRow.id == user_id)) or "?"
-
-    def _user_email(self, s: Session, user_id: int) -> str:
-        return s.scalar(select(UserRow.email).where(UserRow.id == user_id)) or "?"
+        return actor, at or self.db.clock(), row, facts
 
     def _audit_fields(
         self,
-        row: ProposalRow,
+        row: store.ProposalState,
         seq: int,
         event: str,
         from_state: State | None,
@@ -741,8 +689,8 @@ class Services:
 
     def _bump(
         self,
-        s: Session,
-        row: ProposalRow,
+        conn: Executor,
+        row: store.ProposalState,
         decision: Decision,
         actor: Actor,
         at: dt.datetime,
@@ -791,30 +739,20 @@ class Services:
         if decision.to_state is not row.status:
             changes["status"] = decision.to_state
             changes["status_since"] = at
-        result = s.execute(
-            update(ProposalRow)
-            .where(ProposalRow.id == row.id, ProposalRow.version == version)
-            .values(**changes)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            self._raise_lost_race(s, row, decision, actor)
-        audit.append(s, fields)
-        # Keep the loaded object in step with the row without making it dirty (no second UPDATE).
-        for key, value in changes.items():
-            set_committed_value(row, key, value)
+        if not store.bump(conn, row, changes):
+            self._raise_lost_race(conn, row, decision)
+        audit.append(conn, fields, digest)
         return seq
 
-    def _raise_lost_race(self, s: Session, row: ProposalRow, decision: Decision, actor: Actor) -> None:
-        s.expire(row)
-        fresh = s.get(ProposalRow, row.id, populate_existing=True)
-        assert fresh is not None
-        if decision.from_state is not None and fresh.status is not decision.from_state:
+    def _raise_lost_race(self, conn: Executor, row: store.ProposalState, decision: Decision) -> None:
+        status = store.current_status(conn, row.id)
+        if decision.from_state is not None and status is not decision.from_state:
+            assert status is not None
             raise TransitionRefused(
-                f"{format_id(row.id)} ist inzwischen im Status „{fresh.status.label}“; "
+                f"{format_id(row.id)} ist inzwischen im Status „{status.label}“; "
                 f"„{decision.event.value}“ ist nicht mehr möglich.",
                 event=decision.event.value,
-                state=fresh.status.value,
+                state=status.value,
                 reason="state",
             )
         raise ConflictError(
@@ -823,7 +761,7 @@ class Services:
 
     def _add_comment(
         self,
-        s: Session,
+        conn: Executor,
         proposal_id: int,
         actor: Actor,
         text: str,
@@ -832,22 +770,21 @@ class Services:
         seq: int,
         at: dt.datetime,
     ) -> None:
-        s.add(
-            CommentRow(
-                proposal_id=proposal_id,
-                user_id=actor.user_id,
-                text=text,
-                visibility=visibility,
-                event=event,
-                audit_seq=seq,
-                created_at=at,
-            )
+        store.insert_comment(
+            conn,
+            proposal_id=proposal_id,
+            user_id=actor.user_id,
+            text=text,
+            visibility=visibility,
+            event=event,
+            audit_seq=seq,
+            created_at=at,
         )
 
     def _notify(
         self,
-        s: Session,
-        row: ProposalRow,
+        conn: Executor,
+        row: store.ProposalState,
         seq: int,
         event: str,
         at: dt.datetime,
@@ -876,21 +813,20 @@ class Services:
             "at": at.isoformat(),
             **(extra or {}),
         }
-        total = 0
+        rows: list[dict[str, Any]] = []
         for group in groups:
             recipients = outbox.resolve(
-                s,
+                conn,
                 group,
                 contact=(row.contact_name, row.contact_email),
                 ressort=ressort or row.responsible_ressort,
                 arbeitsstab_mailbox=self.settings.arbeitsstab_mailbox,
             )
-            context = dict(base)
-            if group is aud.Audience.PARTNER and context.get("comment_visibility") == Visibility.INTERN.value:
+            context = base
+            if group is aud.Audience.PARTNER and base.get("comment_visibility") == Visibility.INTERN.value:
                 # A partner never reads an internal comment, not even in an e-mail.
-                context["comment"] = None
-            total += outbox.write(
-                s,
+                context = {**base, "comment": None}
+            rows += outbox.rows(
                 proposal_id=row.id,
                 seq=seq,
                 event=event,
@@ -899,10 +835,10 @@ class Services:
                 at=at,
                 status="pending" if notify else "suppressed",
             )
-        return total
+        return outbox.insert_rows(conn, rows)
 
 
-def _stay(row: ProposalRow) -> Decision:
+def _stay(row: store.ProposalState) -> Decision:
     """The decision of an action that leaves the state as it is (its audit row names the action)."""
     return Decision(Event.TAKE_UP, row.status, row.status, fires=False)
 
@@ -917,8 +853,8 @@ def _visibility(inp: EventInput, event: Event, actor: Actor, *, fires: bool) -> 
     return default_visibility(event, actor) if fires else Visibility.INTERN
 
 
-def _approval_json(a: ApprovalRow, email: str) -> dict[str, Any]:
-    return {"user": email, "role": a.role.value, "at": a.created_at.isoformat(), "comment": a.comment}
+def _approval_json(a: store.PendingApproval) -> dict[str, Any]:
+    return {"user": a.email, "role": a.role.value, "at": a.created_at.isoformat(), "comment": a.comment}
 
 
 def _check_email(email: str) -> str:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from partnerprojekte.db.schema import AuditRow, ProposalRow
@@ -55,10 +55,14 @@ def row_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
-def append(session: Session, fields: dict[str, Any]) -> str:
-    """Insert one audit row (``fields`` must hold every hashed field); returns its hash."""
-    digest = row_hash(fields)
-    session.execute(insert(AuditRow).values(**fields, hash=digest))
+_INSERT = insert(AuditRow.metadata.tables["audit_log"])  # built once: the event path runs it for every event
+
+
+def append(conn: Session | Connection, fields: dict[str, Any], digest: str | None = None) -> str:
+    """Insert one audit row (``fields`` must hold every hashed field, ``digest`` is their
+    ``row_hash`` if the caller has it already); returns its hash."""
+    digest = digest or row_hash(fields)
+    conn.execute(_INSERT, {**fields, "hash": digest})
     return digest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,9 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 Clock = Callable[[], dt.datetime]
+
+# A pooled server connection unused for this long is pinged before it is handed out again.
+IDLE_PING_SECONDS = 10.0
 
 
 def utc_now() -> dt.datetime:
@@ -51,7 +56,27 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def _install_idle_ping(engine: Engine, idle_seconds: float) -> None:
+    # pool_pre_ping costs a round trip on every checkout, i.e. on every transaction; a connection that
+    # was used a moment ago is alive, so only one that sat idle in the pool is pinged. A dead one is
+    # replaced by a fresh connection (DisconnectionError makes the pool retry the checkout).
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+            dbapi_conn.rollback()  # the ping must not leave a transaction open
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("Verbindung zur Datenbank war abgebrochen") from exc
+
+
+def make_engine(url: str, *, idle_ping_seconds: float = IDLE_PING_SECONDS, **kwargs: Any) -> Engine:
     """Create an engine for a database URL with the settings this product relies on."""
     url = normalise_url(url)
     parsed = make_url(url)
@@ -61,7 +86,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _install_sqlite_hooks(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _install_idle_ping(engine, idle_ping_seconds)
+    return engine
 
 
 @dataclass
@@ -80,7 +107,9 @@ class Database:
         self.sessions = sessionmaker(
             self.bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
-        self._current: ContextVar[Session | None] = ContextVar(f"uow-{id(self)}", default=None)
+        # The unit of work in progress in this context: a Session (write/read) or a bare Connection
+        # (transaction); nested units join it.
+        self._current: ContextVar[Session | Connection | None] = ContextVar(f"uow-{id(self)}", default=None)
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,6 +122,16 @@ class Database:
         return self.bind.dialect.name == "postgresql"
 
     @contextmanager
+    def _session(self, outer: Connection | None) -> Iterator[Session]:
+        # Inside a bare-Connection unit, a Session joins it in a savepoint of its own.
+        if outer is None:
+            with self.sessions() as session:
+                yield session
+        else:
+            with Session(outer, expire_on_commit=False, join_transaction_mode="create_savepoint") as session:
+                yield session
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction that writes: committed at the end, rolled back on any error.
 
@@ -100,11 +139,11 @@ class Database:
         (the import commits one proposal with all its events, or nothing of it).
         """
         outer = self._current.get()
-        if outer is not None:
+        if isinstance(outer, Session):
             yield outer
             return
-        with self.sessions() as session:
-            if self.is_sqlite:
+        with self._session(outer) as session:
+            if self.is_sqlite and outer is None:
                 session.connection(execution_options={"sqlite_immediate": True})
             token = self._current.set(session)
             try:
@@ -117,13 +156,44 @@ class Database:
                 self._current.reset(token)
 
     @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One writing transaction on a bare Connection, for Core statements (the event path: no ORM
+        session to set up, flush and tear down); committed at the end, rolled back on any error.
+
+        Nested in ``write`` or ``transaction`` it joins the outer transaction.
+        """
+        outer = self._current.get()
+        if outer is not None:
+            yield outer if isinstance(outer, Connection) else outer.connection()
+            return
+        with self._begin() as conn:
+            token = self._current.set(conn)
+            try:
+                yield conn
+            finally:
+                self._current.reset(token)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Connection):
+            # A test's connection: a savepoint inside the test's transaction, which the test rolls back.
+            with self.bind.begin_nested():
+                yield self.bind
+            return
+        with self.bind.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(sqlite_immediate=True)  # see _install_sqlite_hooks
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """One read-only transaction (inside a write, the writing one)."""
         outer = self._current.get()
-        if outer is not None:
+        if isinstance(outer, Session):
             yield outer
             return
-        with self.sessions() as session:
+        with self._session(outer) as session:
             try:
                 yield session
             finally:

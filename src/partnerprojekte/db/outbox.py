@@ -6,12 +6,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, false, insert, null, select, true, union_all
 
 from partnerprojekte.audience import Audience, kind
-from partnerprojekte.db.schema import OutboxRow, RessortRow, UserRow
+from partnerprojekte.db.store import TABLES, USERS, Executor
 from partnerprojekte.model import Role
+
+RESSORTS: Table = TABLES["ressorts"]
+OUTBOX: Table = TABLES["outbox"]
+
+# Built once (every event resolves its recipients); "person" rows win over a mailbox of the same address.
+_RESSORT_RECIPIENTS = union_all(
+    select(USERS.c.email, USERS.c.name, false().label("mailbox")).where(
+        USERS.c.role == Role.RESSORT, USERS.c.ressort == bindparam("ressort"), USERS.c.active.is_(True)
+    ),
+    select(RESSORTS.c.mailbox, null(), true()).where(
+        RESSORTS.c.abbreviation == bindparam("ressort"), RESSORTS.c.mailbox.is_not(None)
+    ),
+)
+_ARBEITSSTAB = select(USERS.c.email, USERS.c.name).where(
+    USERS.c.role == Role.ARBEITSSTAB, USERS.c.active.is_(True)
+)
+_INSERT = insert(OUTBOX)
 
 
 @dataclass(frozen=True)
@@ -24,7 +40,7 @@ class Recipient:
 
 
 def resolve(
-    session: Session,
+    session: Executor,
     audience: Audience,
     *,
     contact: tuple[str, str],
@@ -38,27 +54,23 @@ def resolve(
     elif audience is Audience.RESSORT:
         if ressort is None:
             return []
-        for user in session.scalars(
-            select(UserRow).where(
-                UserRow.role == Role.RESSORT, UserRow.ressort == ressort, UserRow.active.is_(True)
-            )
-        ):
-            found[user.email] = user.name
-        mailbox = session.scalar(select(RessortRow.mailbox).where(RessortRow.abbreviation == ressort))
-        if mailbox:
-            found.setdefault(mailbox.lower(), f"Funktionspostfach {ressort}")
+        mailboxes = []
+        for email, name, is_mailbox in session.execute(_RESSORT_RECIPIENTS, {"ressort": ressort}):
+            if is_mailbox:
+                mailboxes.append(email.lower())
+            else:
+                found[email] = name
+        for mailbox in mailboxes:
+            found.setdefault(mailbox, f"Funktionspostfach {ressort}")
     else:
-        for user in session.scalars(
-            select(UserRow).where(UserRow.role == Role.ARBEITSSTAB, UserRow.active.is_(True))
-        ):
-            found[user.email] = user.name
+        for email, name in session.execute(_ARBEITSSTAB):
+            found[email] = name
         if arbeitsstab_mailbox:
             found.setdefault(arbeitsstab_mailbox.lower(), "Funktionspostfach Arbeitsstab")
     return [Recipient(email, name, audience) for email, name in sorted(found.items())]
 
 
-def write(
-    session: Session,
+def rows(
     *,
     proposal_id: int,
     seq: int,
@@ -67,9 +79,9 @@ def write(
     context: dict[str, Any],
     at: dt.datetime,
     status: str = "pending",
-) -> int:
-    """Insert one row per recipient with a unique idempotency key (``suppressed``: history, never sent)."""
-    rows = [
+) -> list[dict[str, Any]]:
+    """One outbox row per recipient with a unique idempotency key (``suppressed``: history, never sent)."""
+    return [
         {
             "idempotency_key": f"PP-{proposal_id:04d}:{seq}:{kind(event, r.audience)}:{r.email}",
             "proposal_id": proposal_id,
@@ -86,6 +98,15 @@ def write(
         }
         for r in recipients
     ]
+
+
+def insert_rows(session: Executor, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows (one statement for all of an event's); returns how many."""
     if rows:
-        session.execute(insert(OutboxRow), rows)
+        session.execute(_INSERT, rows)
     return len(rows)
+
+
+def write(session: Executor, **kwargs: Any) -> int:
+    """Insert the rows of ``rows(**kwargs)``; returns how many."""
+    return insert_rows(session, rows(**kwargs))
