@@ -96,9 +96,7 @@ RAW_PLANS = {
 class RawConfig:
     """Constants of the raw baseline, prepared once (pickled to the client processes)."""
 
-    actor_id: int
     actor_email: str
-    recipients: dict[str, tuple[tuple[str, str], ...]]  # audience -> (email, name); partner from the row
     criteria_json: str
     details_json: str
     contexts_json: dict[str, str]  # event -> outbox context of the same shape as the full event's
@@ -106,12 +104,23 @@ class RawConfig:
 
 # --- raw SQL (qmark; psycopg gets %s) ------------------------------------------------------------
 
+# The statements the product issues for an event (db/store.py, db/outbox.py, db/audit.py), written out:
+# the reads too, and the raw event uses what they return (person, version, Ressort, recipients).
 RAW_SQL = {
-    "select": (
-        "SELECT id, status, version, title, organisation, contact_name, contact_email, handlungsfelder, "
-        "responsible_ressort, current_revision, overall, check_result, submitted_by, submitted_at, "
-        "updated_at, status_since, audit_head, import_key, saeule_1_projekt FROM proposals WHERE id = ?"
+    "context": (
+        "SELECT p.id, p.status, p.version, p.title, p.organisation, p.contact_name, p.contact_email, "
+        "p.handlungsfelder, p.responsible_ressort, p.current_revision, p.check_result, p.audit_head, "
+        "(SELECT {string_agg}(c.criterion, ',') FROM confirmations c "
+        "WHERE c.proposal_id = p.id AND c.revision = p.current_revision), "
+        "(SELECT count(*) FROM approvals a WHERE a.proposal_id = p.id AND a.status = 'pending'), "
+        "u.id, u.email, u.name, u.role, u.ressort, u.organisation "
+        "FROM proposals p LEFT OUTER JOIN users u ON u.email = ? AND u.active = true WHERE p.id = ?"
     ),
+    "ressort_recipients": (
+        "SELECT email, name, false FROM users WHERE role = 'ressort' AND ressort = ? AND active = true "
+        "UNION ALL SELECT mailbox, NULL, true FROM ressorts WHERE abbreviation = ? AND mailbox IS NOT NULL"
+    ),
+    "arbeitsstab_recipients": "SELECT email, name FROM users WHERE role = 'arbeitsstab' AND active = true",
     "update_status": (
         "UPDATE proposals SET status = ?, version = ?, updated_at = ?, status_since = ?, audit_head = ? "
         "WHERE id = ? AND version = ?"
@@ -147,9 +156,10 @@ def _raw_event(cur: Any, sql: dict[str, str], cfg: RawConfig, pid: int, step: in
     """One raw event inside an open transaction; returns the number of outbox rows written."""
     name = event_at(step)
     plan = RAW_PLANS[name]
-    cur.execute(sql["select"], (pid,))
+    cur.execute(sql["context"], (cfg.actor_email, pid))
     row = cur.fetchone()
-    version, contact_name, contact_email = row[2], row[5], row[6]
+    version, contact_name, contact_email, responsible = row[2], row[5], row[6], row[8]
+    actor_id = row[14]
     seq = version + 1
     if plan.assign:
         cur.execute(sql["update_assign"], (RESSORT, seq, at, CONSTANT_HASH, pid, version))
@@ -161,19 +171,27 @@ def _raw_event(cur: Any, sql: dict[str, str], cfg: RawConfig, pid: int, step: in
     visibility = Visibility.PARTNER.value if plan.comment else None
     cur.execute(
         sql["audit"],
-        (pid, seq, name, plan.from_state, plan.to_state, cfg.actor_id, cfg.actor_email,
-         Role.ARBEITSSTAB.value, row[8] or (RESSORT if plan.assign else None), comment, visibility, "[]",
+        (pid, seq, name, plan.from_state, plan.to_state, actor_id, cfg.actor_email,
+         Role.ARBEITSSTAB.value, RESSORT if plan.assign else responsible, comment, visibility, "[]",
          None, row[9], cfg.criteria_json, "[]", cfg.details_json, at, CONSTANT_HASH, CONSTANT_HASH),
     )  # fmt: skip
     if plan.comment:
-        cur.execute(sql["comment"], (pid, cfg.actor_id, COMMENT, visibility, name, seq, at))
+        cur.execute(sql["comment"], (pid, actor_id, COMMENT, visibility, name, seq, at))
     if plan.assign:
         cur.execute(sql["end_assignment"], (at, pid))
-        cur.execute(sql["assignment"], (pid, RESSORT, cfg.actor_id, at))
+        cur.execute(sql["assignment"], (pid, RESSORT, actor_id, at))
     context = cfg.contexts_json[name]
     rows = []
     for audience in plan.audiences:
-        people = ((contact_email, contact_name),) if audience == "partner" else cfg.recipients[audience]
+        if audience == "partner":
+            people = [(contact_email, contact_name)]
+        elif audience == "ressort":
+            ressort = RESSORT if plan.assign else responsible
+            cur.execute(sql["ressort_recipients"], (ressort, ressort))
+            people = [(email, person) for email, person, _ in cur.fetchall()]
+        else:
+            cur.execute(sql["arbeitsstab_recipients"])
+            people = cur.fetchall()
         kind = f"{name}.{audience}"
         rows += [
             (f"PP-{pid:04d}:{seq}:{kind}:{email}", pid, seq, kind, email, person, audience, context,
@@ -245,12 +263,14 @@ def _raw_sqlite(task: ClientTask) -> Iterator[EventFn]:
         conn.execute(f"PRAGMA {pragma}")
     cur = conn.cursor()
 
+    sql = {name: stmt.replace("{string_agg}", "group_concat") for name, stmt in RAW_SQL.items()}
+
     def fire(pid: int, step: int) -> int:
         at = dt.datetime.now(dt.UTC).strftime(SQLITE_TIME)
         # IMMEDIATE like the product's writers: the write lock is taken before the first read.
         cur.execute("BEGIN IMMEDIATE")
         try:
-            rows = _raw_event(cur, RAW_SQL, task.raw, pid, step, at)
+            rows = _raw_event(cur, sql, task.raw, pid, step, at)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -266,7 +286,9 @@ def _raw_sqlite(task: ClientTask) -> Iterator[EventFn]:
 @contextlib.contextmanager
 def _raw_postgres(task: ClientTask) -> Iterator[EventFn]:
     """Raw events over a plain psycopg connection (the driver the product uses)."""
-    sql = {name: stmt.replace("?", "%s") for name, stmt in RAW_SQL.items()}
+    sql = {
+        name: stmt.replace("?", "%s").replace("{string_agg}", "string_agg") for name, stmt in RAW_SQL.items()
+    }
     conninfo = make_url(task.url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as conn:
         cur = conn.cursor()
@@ -401,9 +423,7 @@ def prepare(engine: Engine, proposal: Proposal) -> tuple[Services, RawConfig]:
     services.add_user(contact.email, contact.name, Role.PARTNER, organisation=proposal.submitter.name)
     assert actor is not None
     raw = RawConfig(
-        actor_id=actor.id,
         actor_email=actor.email,
-        recipients={"ressort": (REVIEWER,), "arbeitsstab": tuple(sorted(ARBEITSSTAB))},
         criteria_json=json.dumps(services.check(proposal).to_json()),
         details_json=json.dumps({"handlungsfelder": sorted(h.key.value for h in proposal.handlungsfelder)}),
         contexts_json={event: json.dumps(_context(event, proposal)) for event in RAW_PLANS},
@@ -740,15 +760,16 @@ Ereignisse pro Sekunde, eine Transaktion je Ereignis:
   voll = Services.transition bzw. assign_ressort: Person, Vorschlag und Fakten lesen, Wächter prüfen,
          bedingtes UPDATE mit Versionsprüfung, Protokollzeile mit SHA-256-Hashkette, Kommentar,
          Outbox-Zeilen (Empfänger aus der Datenbank), COMMIT.
-  roh  = dieselben schreibenden Anweisungen per DBAPI (sqlite3 bzw. psycopg) ohne ORM, Workflow und Hash:
-         SELECT Vorschlag, UPDATE … WHERE id AND version, INSERT Protokollzeile (konstante Hashwerte),
-         INSERT Kommentar bzw. Ressortzuordnung wie voll, INSERT gleich viele Outbox-Zeilen, COMMIT;
+  roh  = dieselben Anweisungen per DBAPI (sqlite3 bzw. psycopg) ohne SQLAlchemy, Workflow und Hash:
+         SELECT Vorschlag mit Person, Bestätigungen und offenen Zustimmungen, UPDATE … WHERE id AND
+         version, INSERT Protokollzeile (konstante Hashwerte), INSERT Kommentar bzw. Ressortzuordnung,
+         SELECT Empfänger, INSERT gleich vieler Outbox-Zeilen, COMMIT – mit dem Gelesenen weiter;
          gleiche Verbindungsart (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE; PostgreSQL: psycopg).
   Ablauf je Vorschlag: take_up → assign_ressort → start_coordination → request_changes → start_coordination …
   Messung: {rounds} Runden abwechselnd voll und roh; je Client und Runde {warmup} ungemessene Ereignisse zum
   Aufwärmen, dann gemeinsamer Start; Zeit = Wanduhr (time.perf_counter) bis zum Ende des letzten Clients.
   4 Clients = 4 Prozesse (multiprocessing, spawn) mit je eigener Verbindung auf getrennten Vorschlägen (keine
-  Konflikte) – das volle Ereignis ist überwiegend Python-Code (ORM), Threads stünden am GIL an.
+  Konflikte) – das volle Ereignis ist überwiegend Python-Code, Threads stünden am GIL an.
   Mit {cores} Kernen teilen sich 4 Clients die CPU (auch mit dem PostgreSQL-Server auf demselben Rechner).
   SQLite lässt nur einen Schreiber zugleich zu, die anderen warten (busy_timeout): kein Zuwachs erwartet.
 """

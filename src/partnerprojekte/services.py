@@ -813,29 +813,25 @@ class Services:
             "at": at.isoformat(),
             **(extra or {}),
         }
-        rows: list[dict[str, Any]] = []
+        contexts: list[tuple[aud.Audience, dict[str, Any]]] = []
         for group in groups:
-            recipients = outbox.resolve(
-                conn,
-                group,
-                contact=(row.contact_name, row.contact_email),
-                ressort=ressort or row.responsible_ressort,
-                arbeitsstab_mailbox=self.settings.arbeitsstab_mailbox,
-            )
             context = base
             if group is aud.Audience.PARTNER and base.get("comment_visibility") == Visibility.INTERN.value:
                 # A partner never reads an internal comment, not even in an e-mail.
                 context = {**base, "comment": None}
-            rows += outbox.rows(
-                proposal_id=row.id,
-                seq=seq,
-                event=event,
-                recipients=recipients,
-                context=context,
-                at=at,
-                status="pending" if notify else "suppressed",
-            )
-        return outbox.insert_rows(conn, rows)
+            contexts.append((group, context))
+        return outbox.fan_out(
+            conn,
+            proposal_id=row.id,
+            seq=seq,
+            event=event,
+            groups=contexts,
+            contact=(row.contact_name, row.contact_email),
+            ressort=ressort or row.responsible_ressort,
+            arbeitsstab_mailbox=self.settings.arbeitsstab_mailbox,
+            at=at,
+            status="pending" if notify else "suppressed",
+        )
 
 
 def _stay(row: store.ProposalState) -> Decision:

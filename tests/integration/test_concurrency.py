@@ -162,7 +162,7 @@ def test_failure_after_the_audit_row_leaves_nothing(engine: Engine, monkeypatch:
     def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("Outbox nicht schreibbar")
 
-    monkeypatch.setattr(outbox_module, "insert_rows", broken)
+    monkeypatch.setattr(outbox_module, "fan_out", broken)
     with pytest.raises(RuntimeError):
         Services(Database(engine), Settings()).transition(pid, Event.TAKE_UP, STAB[0], EventInput())
     assert counts(engine, pid) == before

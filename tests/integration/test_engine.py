@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import OperationalError
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
-from partnerprojekte.db.schema import UserRow
+from partnerprojekte.db.schema import LoginAttemptRow, UserRow
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
 from tests.conftest import create_postgres_database, postgres_admin_url
@@ -78,6 +81,31 @@ def test_a_transaction_inside_a_write_joins_it(committed: tuple[str, Engine]) ->
     with pytest.raises(RuntimeError):
         add_then_fail()
     assert _people(engine) == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(999, 1, 1, 0, 0, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+    ],
+)
+def test_sqlite_stores_datetimes_as_sqlalchemys_own_text(value: dt.datetime, tmp_path: Path) -> None:
+    # UTCDateTime writes SQLite's text with isoformat: it must stay SQLAlchemy's format, byte for byte,
+    # or comparisons with rows written before would break.
+    engine = make_engine(f"sqlite:///{tmp_path / 'zeit.db'}")
+    upgrade(engine)
+    naive = value.astimezone(dt.UTC).replace(tzinfo=None)
+    expected = sqlite.DATETIME().bind_processor(engine.dialect)(naive)  # type: ignore[no-untyped-call]
+    with engine.begin() as conn:
+        conn.execute(insert(LoginAttemptRow).values(key="k", at=value, success=True))
+        stored = conn.exec_driver_sql("SELECT at FROM login_attempts").scalar()
+        back = conn.scalar(select(LoginAttemptRow.at).where(LoginAttemptRow.at <= value))
+    engine.dispose()
+    assert stored == expected
+    assert back == value
 
 
 def _count_pings(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -43,11 +43,15 @@ def _iso(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# json.dumps would build this encoder anew for every row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def canonical(fields: dict[str, Any]) -> str:
     """The canonical text of an audit row: sorted-key JSON with the time in UTC."""
     data = {k: fields[k] for k in HASHED_FIELDS}
     data["at"] = _iso(fields["at"])
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(data)
 
 
 def row_hash(fields: dict[str, Any]) -> str:

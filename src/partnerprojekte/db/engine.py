@@ -53,7 +53,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         # Writers take the write lock up front: a deferred transaction that read first and
         # writes later fails at once with SQLITE_BUSY under WAL instead of waiting.
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: BEGIN needs none of the statement machinery (and runs every transaction).
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _install_idle_ping(engine: Engine, idle_seconds: float) -> None:

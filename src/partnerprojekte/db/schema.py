@@ -19,8 +19,10 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from partnerprojekte.model import Role, State, Visibility
 
@@ -33,11 +35,27 @@ NAMING_CONVENTION = {
 }
 
 
+class _SQLiteDateTimeText(sqlite.DATETIME):
+    """SQLite's DATETIME text ("2026-03-02 08:00:00.000000"), written by ``isoformat``: the same text
+    as SQLAlchemy's default storage format, without building a dict for every value it binds."""
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        def process(value: dt.datetime | None) -> str | None:
+            return None if value is None else value.isoformat(" ", "microseconds")
+
+        return process
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware UTC datetimes on every backend (SQLite keeps no offset, so naive UTC is stored)."""
 
     impl = DateTime
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLiteDateTimeText())  # type: ignore[no-untyped-call]
+        return dialect.type_descriptor(DateTime())
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
