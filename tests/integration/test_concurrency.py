@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db import outbox as outbox_module
+from partnerprojekte.db import store
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.db.schema import AuditRow, OutboxRow, ProposalRow
@@ -75,16 +76,23 @@ def counts(eng: Engine, pid: int) -> tuple[int, int, int]:
     return audit, mails, version
 
 
-def race(eng: Engine, actions: list[Callable[[Services], Any]], barrier_on_update: bool) -> list[Any]:
+def race(
+    eng: Engine,
+    actions: list[Callable[[Services], Any]],
+    barrier_on_update: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[Any]:
     """Run the actions at once, each on its own connection; optionally hold writers until all have read."""
     barrier = threading.Barrier(len(actions), timeout=20)
+    conditional_update = store.bump
 
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def bump_together(*args: Any, **kwargs: Any) -> bool:
         # Every action has read the proposal before anyone writes it: a true simultaneous start.
-        if barrier_on_update and statement.lstrip().upper().startswith("UPDATE PROPOSALS"):
-            barrier.wait()
+        barrier.wait()
+        return conditional_update(*args, **kwargs)
 
-    event.listen(eng, "before_cursor_execute", before)
+    if barrier_on_update:
+        monkeypatch.setattr(store, "bump", bump_together)
 
     def run(action: Callable[[Services], Any]) -> Any:
         try:
@@ -92,20 +100,20 @@ def race(eng: Engine, actions: list[Callable[[Services], Any]], barrier_on_updat
         except (ConflictError, TransitionRefused) as exc:
             return exc
 
-    try:
-        with ThreadPoolExecutor(len(actions)) as pool:
-            return list(pool.map(run, actions))
-    finally:
-        event.remove(eng, "before_cursor_execute", before)
+    with ThreadPoolExecutor(len(actions)) as pool:
+        return list(pool.map(run, actions))
 
 
-def test_same_event_twice_one_wins_the_other_is_refused(engine: Engine) -> None:
+def test_same_event_twice_one_wins_the_other_is_refused(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pid = submit(engine)
     before = counts(engine, pid)
     results = race(
         engine,
         [lambda s, who=who: s.transition(pid, Event.TAKE_UP, who, EventInput()) for who in STAB[:2]],
         barrier_on_update=engine.dialect.name == "postgresql",
+        monkeypatch=monkeypatch,
     )
     winners = [r for r in results if not isinstance(r, Exception)]
     losers = [r for r in results if isinstance(r, Exception)]
@@ -118,7 +126,9 @@ def test_same_event_twice_one_wins_the_other_is_refused(engine: Engine) -> None:
     assert verify(Database(engine))["ok"]
 
 
-def test_two_different_actions_at_once_one_gets_a_conflict(engine: Engine) -> None:
+def test_two_different_actions_at_once_one_gets_a_conflict(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: the second reads the new state")
     pid = submit(engine)
@@ -130,6 +140,7 @@ def test_two_different_actions_at_once_one_gets_a_conflict(engine: Engine) -> No
             lambda s: s.comment(pid, STAB[1], "Termin mit dem Partner vereinbart", Visibility.INTERN),
         ],
         barrier_on_update=True,
+        monkeypatch=monkeypatch,
     )
     conflicts = [r for r in results if isinstance(r, ConflictError)]
     assert len(conflicts) == 1, results
@@ -138,7 +149,7 @@ def test_two_different_actions_at_once_one_gets_a_conflict(engine: Engine) -> No
     assert verify(Database(engine))["ok"]
 
 
-def test_many_clients_hammer_one_proposal(engine: Engine) -> None:
+def test_many_clients_hammer_one_proposal(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     pid = submit(engine)
     services = Services(Database(engine), Settings())
     services.transition(pid, Event.TAKE_UP, STAB[0], EventInput())
@@ -146,6 +157,7 @@ def test_many_clients_hammer_one_proposal(engine: Engine) -> None:
         engine,
         [lambda s, who=who: s.comment(pid, who, f"Notiz von {who}", Visibility.INTERN) for who in STAB * 2],
         barrier_on_update=False,
+        monkeypatch=monkeypatch,
     )
     done = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Exception)]

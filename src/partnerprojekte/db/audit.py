@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
+from partnerprojekte.db.prepared import Prepared
 from partnerprojekte.db.schema import AuditRow, ProposalRow
 
 GENESIS = "0" * 64
@@ -59,14 +60,14 @@ def row_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
 
 
-_INSERT = insert(AuditRow.metadata.tables["audit_log"])  # built once: the event path runs it for every event
+_INSERT = Prepared(insert(AuditRow.metadata.tables["audit_log"]))  # the event path runs it for every event
 
 
 def append(conn: Session | Connection, fields: dict[str, Any], digest: str | None = None) -> str:
     """Insert one audit row (``fields`` must hold every hashed field, ``digest`` is their
     ``row_hash`` if the caller has it already); returns its hash."""
     digest = digest or row_hash(fields)
-    conn.execute(_INSERT, {**fields, "hash": digest})
+    _INSERT.execute(conn, {**fields, "hash": digest})
     return digest
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Integer,
     Select,
     String,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 )
 
 from partnerprojekte.audience import Audience, kind
+from partnerprojekte.db.prepared import Prepared
 from partnerprojekte.db.store import TABLES, USERS, Executor
 from partnerprojekte.model import Role
 
@@ -179,7 +179,7 @@ def _person(audience: Audience, email: ColumnElement[Any]) -> ColumnElement[bool
 
 
 @cache
-def _fan_out(audiences: tuple[Audience, ...], arbeitsstab_mailbox: bool) -> Insert:
+def _fan_out(audiences: tuple[Audience, ...], arbeitsstab_mailbox: bool) -> Prepared:
     """INSERT … SELECT of all rows of an event: the recipients are resolved by the statement itself."""
     branches: list[Select[Any]] = []
     for order, audience in enumerate(audiences):
@@ -211,8 +211,7 @@ def _fan_out(audiences: tuple[Audience, ...], arbeitsstab_mailbox: bool) -> Inse
     rows = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
     # Inserted group by group, by address within a group: the order ``resolve`` gives.
     ordered = select(*(rows.c[c] for c in _COLUMNS)).order_by(rows.c.ord, rows.c.recipient_email)
-    # An INSERT's rowcount is read after SQLAlchemy closes the cursor only if asked to keep it.
-    return insert(OUTBOX).from_select(list(_COLUMNS), ordered).execution_options(preserve_rowcount=True)
+    return Prepared(insert(OUTBOX).from_select(list(_COLUMNS), ordered))
 
 
 def fan_out(
@@ -247,6 +246,4 @@ def fan_out(
         params[f"{audience.value}_key_prefix"] = f"PP-{proposal_id:04d}:{seq}:{name}:"
         params[f"{audience.value}_kind"] = name
         params[f"{audience.value}_context"] = context
-    statement = _fan_out(tuple(a for a, _ in groups), bool(arbeitsstab_mailbox))
-    result = conn.execute(statement, params)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _fan_out(tuple(a for a, _ in groups), bool(arbeitsstab_mailbox)).execute(conn, params)
