@@ -566,6 +566,7 @@ PROFILE_GROUPS = (
     ("sqlalchemy/orm/", "SQLAlchemy orm: Session, Laden, ORM-DML, Flush"),
     ("sqlalchemy/", "SQLAlchemy engine, pool, dialect, util"),
     ("psycopg", "psycopg (Treiber)"),
+    ("partnerprojekte/db/prepared.py", "partnerprojekte: Parameter binden, Zeilen lesen (db/prepared.py)"),
     ("partnerprojekte/", "partnerprojekte: Workflow, Hash-Felder, Outbox-Kontext"),
     ("json/", "json (Kodieren der JSON-Spalten und des Hash-Textes)"),
 )
