@@ -47,6 +47,9 @@ def ref() -> Reference:
         ("Recklinghausen (Stadt)", "Recklinghausen"),
         ("Unna", "Unna"),
         ("Wesel", "Wesel"),
+        ("Hamm (Westf.)", "Hamm"),
+        ("Hamm (Westfalen)", "Hamm"),
+        ("hamm/westf.", "Hamm"),
     ],
 )
 def test_municipality_spellings(ref: Reference, text: str, name: str) -> None:
@@ -76,6 +79,21 @@ def test_kreis_spellings_count_all_their_municipalities(
     match = resolve_place(text, ref)
     assert (match.kind, match.name, len(match.municipalities)) == ("kreis", name, size)
     assert match.municipalities == ref.kreise[name].municipalities
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ruhrgebiet", "ruhrgebiet ", "Metropole Ruhr", "Metropolregion Ruhr", "RVR-Gebiet", "Ruhrrevier"],
+)
+def test_the_region_by_its_own_name_counts_as_every_municipality(ref: Reference, text: str) -> None:
+    match = resolve_place(text, ref)
+    assert (match.kind, match.name) == ("region", "Ruhrgebiet")
+    assert match.municipalities == tuple(ref.municipalities) and len(match.municipalities) == 53
+    assert match.in_region
+
+
+def test_the_river_alone_is_no_place_of_the_region(ref: Reference) -> None:
+    assert resolve_place("Ruhr", ref).kind == "outside"
 
 
 def test_kreis_unna_contains_boenen() -> None:

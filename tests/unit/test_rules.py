@@ -198,6 +198,34 @@ def test_handlungsfeld_threshold_is_configurable() -> None:
             ["Wirkungsbereich „ruhrgebiet“ (das ganze Ruhrgebiet)"],
             id="scope-ruhrgebiet",
         ),
+        pytest.param(
+            ["Metropole Ruhr"],
+            "lokal",
+            MET,
+            ["„Metropole Ruhr“ steht für das ganze Ruhrgebiet (alle 53 Kommunen)"],
+            id="region-by-name",
+        ),
+        pytest.param(
+            ["Ruhrgebiet", "Solingen", "ruhrgebiet"],
+            "regional",
+            MET,
+            ["„Ruhrgebiet“ steht für", "Genannt: außerhalb des Ruhrgebiets: Solingen."],
+            id="region-by-name-once-plus-outside",
+        ),
+        pytest.param(
+            ["Ruhrgebiet"],
+            "nrw",
+            MET,
+            ["Wirkungsbereich „nrw“", "„Ruhrgebiet“ (die ganze Region)"],
+            id="scope-nrw-and-region",
+        ),
+        pytest.param(
+            ["Hamm (Westf.)", "Essen"],
+            "lokal",
+            MET,
+            ["2 Kommunen des Ruhrgebiets: Essen, Hamm"],
+            id="hamm-westf",
+        ),
         pytest.param([], "nrw", MET, ["Wirkungsbereich „nrw“ (ganz Nordrhein-Westfalen)"], id="scope-nrw"),
         pytest.param(
             ["Solingen"], "nrw", MET, ["Genannt: außerhalb des Ruhrgebiets: Solingen"], id="scope-nrw-outside"
@@ -230,6 +258,15 @@ def test_regional_effect(places: list[str], scope: str, verdict: Verdict, phrase
     result = evaluate(Criterion.REGIONAL_EFFECT, proposal(effect_area={"places": places, "scope": scope}))
     assert result.result is verdict, result.explanation
     assert_says(result, *phrases)
+
+
+def test_regional_effect_facts_name_the_region_as_written() -> None:
+    result = evaluate(
+        Criterion.REGIONAL_EFFECT,
+        proposal(effect_area={"places": ["  Metropole   Ruhr ", "Essen"], "scope": "regional"}),
+    )
+    assert result.facts["region"] == ["Metropole Ruhr"]
+    assert result.facts["municipalities"] == ["Essen"]
 
 
 def test_regional_effect_facts_list_the_counted_towns() -> None:

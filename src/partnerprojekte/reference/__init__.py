@@ -73,6 +73,9 @@ class Reference:
     municipalities: Mapping[str, Municipality]
     kreise: Mapping[str, Kreis]
     place_variants: Mapping[str, str]
+    # The whole region under its own name ("Ruhrgebiet", "Metropole Ruhr" …): counts as every Kommune.
+    region_name: str = "Ruhrgebiet"
+    region_spellings: tuple[str, ...] = ()
 
     def ressort(self, abk: str) -> Ressort:
         """The Ressort with this abbreviation (case and surrounding blanks ignored)."""
@@ -141,6 +144,8 @@ def _build(data: dict[str, Any]) -> Reference:
         ),
         kreise=MappingProxyType(kreise),
         place_variants=MappingProxyType(variants),
+        region_name=region["ganze_region"]["name"],
+        region_spellings=tuple(region["ganze_region"]["schreibweisen"]),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from partnerprojekte.reference import Reference, load_reference
 
-PlaceKind = Literal["municipality", "kreis", "outside"]
+PlaceKind = Literal["municipality", "kreis", "region", "outside"]
 
 # Partners write "Muelheim" as often as "Mülheim"; both fold to the same key.
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -21,7 +21,8 @@ _CITY_PREFIX = "stadt "
 
 @dataclass(frozen=True, slots=True)
 class PlaceMatch:
-    """A place resolved against the reference data; ``municipalities`` is empty outside the region."""
+    """A place resolved against the reference data: a Kommune, a Kreis, the whole region ("Metropole Ruhr"),
+    or outside it; ``municipalities`` are the Kommunen it counts as (none outside)."""
 
     text: str
     kind: PlaceKind
@@ -30,7 +31,7 @@ class PlaceMatch:
 
     @property
     def in_region(self) -> bool:
-        """True for a Kommune or Kreis of the Ruhr region."""
+        """True for a Kommune or Kreis of the Ruhr region, or the region itself."""
         return self.kind != "outside"
 
 
@@ -66,8 +67,14 @@ def _index(ref: Reference) -> dict[str, _Entry]:
         entries[name] = ("municipality", name, (name,))
     for name, kreis in ref.kreise.items():
         entries[name] = ("kreis", name, kreis.municipalities)
+    entries[ref.region_name] = ("region", ref.region_name, tuple(ref.municipalities))
+    spellings = [
+        *((name, name) for name in entries),
+        *ref.place_variants.items(),
+        *((spelling, ref.region_name) for spelling in ref.region_spellings),
+    ]
     index: dict[str, _Entry] = {}
-    for spelling, target in [*((name, name) for name in entries), *ref.place_variants.items()]:
+    for spelling, target in spellings:
         key = normalise_place(spelling)
         entry = entries[target]
         # Two places folding to one key would make a lookup silently pick one of them.

@@ -14,16 +14,21 @@ _WIDE_SCOPES = {Scope.RUHRGEBIET: "das ganze Ruhrgebiet", Scope.NRW: "ganz Nordr
 
 
 def evaluate(proposal: Proposal, thresholds: CriteriaThresholds, ref: Reference) -> CriterionResult:
-    """Met for a wide scope or enough distinct Ruhr Kommunen; a Kreis counts as all its Kommunen."""
+    """Met for a wide scope, the region named as a whole, or enough distinct Ruhr Kommunen; a Kreis counts
+    as all its Kommunen."""
     minimum = thresholds.regional_min_municipalities
     found: set[str] = set()
     kreise: dict[str, int] = {}
     outside: dict[str, str] = {}
+    region: dict[str, str] = {}  # "Metropole Ruhr", "Ruhrgebiet" …: the whole region, as written
     for place in proposal.effect_area.places:
         match = resolve_place(place, ref)
         if match.kind == "outside":
             # "Solingen" and "solingen " are one place outside; name it as first written.
             outside.setdefault(" ".join(match.name.casefold().split()), match.name)
+            continue
+        if match.kind == "region":
+            region.setdefault(" ".join(place.casefold().split()), " ".join(place.split()))
             continue
         found.update(match.municipalities)
         if match.kind == "kreis":
@@ -35,17 +40,22 @@ def evaluate(proposal: Proposal, thresholds: CriteriaThresholds, ref: Reference)
         "municipalities": names,
         "kreise": list(kreise),
         "outside": list(outside.values()),
+        "region": list(region.values()),
         "regional_min_municipalities": minimum,
     }
     extra = [_kreise(kreise)] if kreise else []
     extra += [f"außerhalb des Ruhrgebiets: {', '.join(outside.values())}"] if outside else []
 
-    if scope in _WIDE_SCOPES:
+    if scope in _WIDE_SCOPES or region:
         named = [_towns(names), *extra] if names else extra
-        wide = (
-            f"Wirkungsbereich {quoted(scope.value)} ({_WIDE_SCOPES[scope]}): "
-            "wirkt über einzelne Kommunen hinaus"
-        )
+        if scope in _WIDE_SCOPES:
+            wide = f"Wirkungsbereich {quoted(scope.value)} ({_WIDE_SCOPES[scope]})"
+            named = [*(f"{quoted(r)} (die ganze Region)" for r in region.values()), *named]
+        else:
+            verb = "steht" if len(region) == 1 else "stehen"
+            spelled = and_list(quoted(r) for r in region.values())
+            wide = f"{spelled} {verb} für das ganze Ruhrgebiet (alle {len(ref.municipalities)} Kommunen)"
+        wide += ": wirkt über einzelne Kommunen hinaus"
         text = f"{wide}. Genannt: {_sentence(*named)}" if named else f"{wide}."
         return CriterionResult(Criterion.REGIONAL_EFFECT, Verdict.MET, text, facts)
     towns = f"{_towns(names)} (mindestens {minimum} nötig)"
