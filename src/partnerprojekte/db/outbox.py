@@ -26,6 +26,7 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from partnerprojekte.audience import Audience, kind
 from partnerprojekte.db.prepared import Prepared
@@ -170,6 +171,27 @@ def _row(order: int, audience: Audience, email: ColumnElement[Any], name: Column
     )
 
 
+class _Bytewise(ColumnElement[str]):
+    """A text compared by code points, as Python's ``sorted`` does, whatever the database's locale."""
+
+    inherit_cache = True
+
+    def __init__(self, text: ColumnElement[str]) -> None:
+        self.text = text
+        self.type = String()
+
+
+@compiles(_Bytewise)
+def _bytewise_default(element: _Bytewise, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.text, **kw))  # SQLite compares bytewise (BINARY) already
+
+
+@compiles(_Bytewise, "postgresql")
+def _bytewise_postgresql(element: _Bytewise, compiler: Any, **kw: Any) -> str:
+    # A German locale would sort "a_b@…" before "a.b@…"; the C collation sorts as Python does.
+    return f'{compiler.process(element.text, **kw)} COLLATE "C"'
+
+
 def _person(audience: Audience, email: ColumnElement[Any]) -> ColumnElement[bool]:
     """The address belongs to an active member of the audience (a person wins over a mailbox)."""
     condition = (USERS.c.email == email) & (USERS.c.role == Role(audience.value)) & USERS.c.active.is_(True)
@@ -210,7 +232,7 @@ def _fan_out(audiences: tuple[Audience, ...], arbeitsstab_mailbox: bool) -> Prep
             branches.append(_row(order, audience, address, label).where(~_person(audience, address)))
     rows = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
     # Inserted group by group, by address within a group: the order ``resolve`` gives.
-    ordered = select(*(rows.c[c] for c in _COLUMNS)).order_by(rows.c.ord, rows.c.recipient_email)
+    ordered = select(*(rows.c[c] for c in _COLUMNS)).order_by(rows.c.ord, _Bytewise(rows.c.recipient_email))
     return Prepared(insert(OUTBOX).from_select(list(_COLUMNS), ordered))
 
 

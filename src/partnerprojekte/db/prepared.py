@@ -115,11 +115,13 @@ class Prepared:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(plan.sql, values)
-        except dialect.loaded_dbapi.Error as exc:
+        except BaseException as exc:
             cursor.close()
-            raise DBAPIError.instance(
-                plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=False
-            ) from exc
+            if isinstance(exc, dialect.loaded_dbapi.Error):
+                raise DBAPIError.instance(
+                    plan.sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect, ismulti=False
+                ) from exc
+            raise
         return plan, cursor
 
     def execute(self, executor: Session | Connection, params: Mapping[str, Any]) -> int:
