@@ -34,13 +34,6 @@ def _operations() -> list[tuple[str, str]]:
 
 OPERATIONS = _operations()
 
-# schemathesis' own strategies sometimes touch the global ``random`` while a case is drawn; Hypothesis
-# then warns, and with warnings as errors the test failed now and then (seen once in about ten runs).
-# Nothing of ours draws there, so that one warning is not ours to fix.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"
-)
-
 
 @pytest.fixture
 def api_schema(app: FastAPI, tokens: dict[str, str], services: Services) -> schemathesis.BaseSchema:
