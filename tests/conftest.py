@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,25 @@ def create_postgres_database() -> tuple[str, Any]:
         admin.dispose()
 
     return url, drop
+
+
+@contextmanager
+def own_database(backend: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    """A migrated database with the reference data whose commits are real (no test transaction around
+    it); its URL and engine, dropped afterwards."""
+    if backend == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'own.db'}", None
+    else:
+        url, drop = create_postgres_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        Services(Database(engine), Settings()).load_reference_data()
+        yield url, engine
+    finally:
+        engine.dispose()
+        if drop:
+            drop()
 
 
 @pytest.fixture(scope="session")

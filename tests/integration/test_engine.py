@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,24 +20,14 @@ from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.db.schema import LoginAttemptRow, UserRow
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
-from tests.conftest import create_postgres_database, postgres_admin_url
+from tests.conftest import create_postgres_database, own_database, postgres_admin_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def committed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     """A migrated database of its own whose commits are real (no test transaction around it)."""
-    drop: Callable[[], None] | None = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'uow.db'}"
-    else:
-        url, drop = create_postgres_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    Services(Database(engine), Settings()).load_reference_data()
-    yield url, engine
-    engine.dispose()
-    if drop:
-        drop()
+    with own_database(request.param, tmp_path) as found:
+        yield found
 
 
 def _people(engine: Engine) -> int:

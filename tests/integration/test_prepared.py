@@ -4,7 +4,7 @@ rows, the same stored values, SQLAlchemy's exceptions, a transaction begun when 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +12,15 @@ import pytest
 from sqlalchemy import Connection, Engine, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from partnerprojekte.config import Settings
 from partnerprojekte.db import store
-from partnerprojekte.db.engine import Database, make_engine
-from partnerprojekte.db.migrate import upgrade
+from partnerprojekte.db.engine import Database
 from partnerprojekte.db.prepared import Prepared
 from partnerprojekte.db.schema import ApprovalRow, AuditRow, RessortRow, UserRow
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Role, State
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from tests.conftest import create_postgres_database
+from tests.conftest import own_database
 from tests.helpers import proposal_doc
 
 STAB = "a.stab@stk.nrw.example"
@@ -146,18 +144,8 @@ def test_a_statement_with_an_expanding_parameter_is_refused(conn: Connection) ->
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated database of its own whose commits are real."""
-    drop: Callable[[], None] | None = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'prepared.db'}"
-    else:
-        url, drop = create_postgres_database()
-    eng = make_engine(url)
-    upgrade(eng)
-    Services(Database(eng), Settings()).load_reference_data()
-    yield eng
-    eng.dispose()
-    if drop:
-        drop()
+    with own_database(request.param, tmp_path) as (_, eng):
+        yield eng
 
 
 def _ressort_mailbox(engine: Engine) -> str | None:
