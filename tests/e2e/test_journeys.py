@@ -296,6 +296,11 @@ def test_browser_and_server_build_the_same_document(live_app: LiveApp, new_page:
     fourth.get_by_label("Betrag in Euro", exact=True).fill("1.234,50 €")
     page.get_by_label("Themenforum").select_option("5")
     page.get_by_label("Beginn").fill("2026-05-01")
+    # Both dates: a period with a start only is incomplete, and "Geprüft" then showed only when the check
+    # of an earlier keystroke answered before the last one (the test passed or failed by timing).
+    page.get_by_label("Ende", exact=True).fill("2027-12-31")
+    expect(page.locator("[data-check-status]")).to_contain_text("Geprüft")
+    page.wait_for_load_state("networkidle")  # the answer to the last keystroke, not an earlier one
     expect(page.locator("[data-check-status]")).to_contain_text("Geprüft")
     values = page.evaluate(
         "() => Object.fromEntries([...new FormData(document.getElementById('vorschlag-formular'))]"
@@ -315,3 +320,4 @@ def test_browser_and_server_build_the_same_document(live_app: LiveApp, new_page:
     }
     assert on_server["effect_area"]["places"] == ["Bochum", "Herne", "Kreis Wesel"]
     assert row_map["financing.sources"] == [0, 3]
+    assert on_server["period"] == {"start": "2026-05-01", "end": "2027-12-31"}
