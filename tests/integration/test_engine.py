@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,25 +156,29 @@ def test_only_a_connection_that_sat_idle_is_pinged(pg_url: str, monkeypatch: pyt
     engine.dispose()
 
 
-@pytest.mark.postgres
-def test_a_connection_the_server_dropped_while_idle_is_replaced(pg_url: str) -> None:
-    engine = make_engine(pg_url, idle_ping_seconds=0.2)
+@contextmanager
+def _dropped_while_idle(pg_url: str, idle_ping_seconds: float) -> Iterator[tuple[Engine, Services]]:
+    """An engine that used its pooled connection, which the server then dropped 0.3 s ago."""
+    engine = make_engine(pg_url, idle_ping_seconds=idle_ping_seconds)
     svc = Services(Database(engine), Settings())
     svc.add_user("a.stab@stk.nrw.example", "Anna Stab", Role.ARBEITSSTAB)
     assert _drop_connections(engine.url.database) >= 1  # the engine's pooled connection is gone
     time.sleep(0.3)
-    svc.add_user("b.stab@stk.nrw.example", "Bernd Stab", Role.ARBEITSSTAB)
-    assert _people(engine) == 2
-    engine.dispose()
+    try:
+        yield engine, svc
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_while_idle_is_replaced(pg_url: str) -> None:
+    with _dropped_while_idle(pg_url, idle_ping_seconds=0.2) as (engine, svc):
+        svc.add_user("b.stab@stk.nrw.example", "Bernd Stab", Role.ARBEITSSTAB)
+        assert _people(engine) == 2
 
 
 @pytest.mark.postgres
 def test_without_the_ping_a_dropped_connection_fails(pg_url: str) -> None:
     # The counterpart of the test above: it shows that the ping is what saves the use case.
-    engine = make_engine(pg_url, idle_ping_seconds=3600)
-    svc = Services(Database(engine), Settings())
-    svc.add_user("a.stab@stk.nrw.example", "Anna Stab", Role.ARBEITSSTAB)
-    assert _drop_connections(engine.url.database) >= 1
-    with pytest.raises(OperationalError):
+    with _dropped_while_idle(pg_url, idle_ping_seconds=3600) as (_, svc), pytest.raises(OperationalError):
         svc.add_user("b.stab@stk.nrw.example", "Bernd Stab", Role.ARBEITSSTAB)
-    engine.dispose()

@@ -16,28 +16,13 @@ from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, RessortRow, UserRow
 from partnerprojekte.formats import proposal_from_document
-from partnerprojekte.model import Event, Role, Visibility
+from partnerprojekte.model import Event, Visibility
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import proposal_doc
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, VM
 
-STAB = "a.stab@stk.nrw.example"
-STAB2 = "b.stab@stk.nrw.example"
-MWIDE = "c.ostermann@mwide.nrw.example"
-MWIDE2 = "d.wirt@mwide.nrw.example"
-PARTNER = "kontakt@bio-security.example.de"
-ORG = "Kompetenzzentrum Bio-Security GmbH"
 AT = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def people(services: Services) -> None:
-    services.add_user(STAB, "Anna Stab", Role.ARBEITSSTAB)
-    services.add_user(STAB2, "Bernd Stab", Role.ARBEITSSTAB)
-    services.add_user(MWIDE, "Carla Ostermann", Role.RESSORT, ressort="MWIDE")
-    services.add_user(MWIDE2, "Dieter Wirt", Role.RESSORT, ressort="MWIDE")
-    services.add_user("v.verkehr@vm.nrw.example", "Vera Verkehr", Role.RESSORT, ressort="VM")
-    services.add_user(PARTNER, "Kai Kontakt", Role.PARTNER, organisation=ORG)
 
 
 pytestmark = pytest.mark.usefixtures("people")
@@ -108,9 +93,10 @@ def test_a_mailbox_that_is_a_reviewers_address_is_told_once(services: Services, 
 
 
 def test_the_arbeitsstab_mailbox_is_told_unless_a_member_has_that_address(db: Database) -> None:
+    mailbox_row = ("arbeitsstab@stk.nrw.example", "Funktionspostfach Arbeitsstab")
     for mailbox, expected in [
-        ("Arbeitsstab@STK.nrw.example", [STAB, "arbeitsstab@stk.nrw.example", STAB2]),
-        (STAB.upper(), [STAB, STAB2]),
+        ("Arbeitsstab@STK.nrw.example", [(STAB, "Anna Stab"), mailbox_row, (STAB2, "Bernd Stab")]),
+        (STAB.upper(), [(STAB, "Anna Stab"), (STAB2, "Bernd Stab")]),  # the person, not her mailbox
     ]:
         services = Services(db, Settings(arbeitsstab_mailbox=mailbox))
         pid = _to_coordination(services)
@@ -118,11 +104,8 @@ def test_the_arbeitsstab_mailbox_is_told_unless_a_member_has_that_address(db: Da
             pid, Event.REQUEST_CHANGES, MWIDE, EventInput(comment="Bitte nachbessern.")
         )
         rows = _rows(db, pid, outcome.seq)
-        assert [r.recipient_email for r in rows if r.recipient_role == "arbeitsstab"] == expected
-        names = {r.recipient_email: r.recipient_name for r in rows}
-        assert names.get("arbeitsstab@stk.nrw.example", "Funktionspostfach Arbeitsstab") == (
-            "Funktionspostfach Arbeitsstab"
-        )
+        told = [(r.recipient_email, r.recipient_name) for r in rows if r.recipient_role == "arbeitsstab"]
+        assert told == expected
 
 
 def test_inactive_people_and_other_ressorts_are_not_told(services: Services, db: Database) -> None:
@@ -134,7 +117,7 @@ def test_inactive_people_and_other_ressorts_are_not_told(services: Services, db:
         ("request_changes.partner", PARTNER),
         ("request_changes.arbeitsstab", STAB),
     ]
-    assert "v.verkehr@vm.nrw.example" not in {r.recipient_email for r in _rows(db, pid)}
+    assert VM not in {r.recipient_email for r in _rows(db, pid)}
 
 
 def test_an_internal_comment_reaches_no_partner_mail(services: Services, db: Database) -> None:

@@ -17,24 +17,7 @@ from partnerprojekte.queries import history, list_proposals, report, show_propos
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import needs_review_financing, proposal_doc
-
-STAB = "a.stab@stk.nrw.example"
-STAB2 = "b.stab@stk.nrw.example"
-MWIDE = "c.ostermann@mwide.nrw.example"
-MWIDE2 = "d.wirt@mwide.nrw.example"
-VM = "v.verkehr@vm.nrw.example"
-PARTNER = "kontakt@bio-security.example.de"
-ORG = "Kompetenzzentrum Bio-Security GmbH"
-
-
-@pytest.fixture
-def people(services: Services) -> None:
-    services.add_user(STAB, "Anna Stab", Role.ARBEITSSTAB)
-    services.add_user(STAB2, "Bernd Stab", Role.ARBEITSSTAB)
-    services.add_user(MWIDE, "Carla Ostermann", Role.RESSORT, ressort="mwide")
-    services.add_user(MWIDE2, "Dieter Wirt", Role.RESSORT, ressort="MWIDE")
-    services.add_user(VM, "Vera Verkehr", Role.RESSORT, ressort="VM")
-    services.add_user(PARTNER, "Kai Kontakt", Role.PARTNER, organisation=ORG)
+from tests.people import MWIDE, PARTNER, STAB, STAB2, VM
 
 
 def submit(services: Services, doc: dict[str, Any] | None = None, who: str = PARTNER) -> int:

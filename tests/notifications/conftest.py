@@ -12,18 +12,11 @@ from partnerprojekte.config import MailSettings, Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow
 from partnerprojekte.formats import proposal_from_document
-from partnerprojekte.model import Role
 from partnerprojekte.services import Services
 from tests.helpers import proposal_doc
+from tests.people import PARTNER, add_people
 from tests.smtp_server import SmtpSink
 
-STAB = "a.stab@stk.nrw.example"
-STAB2 = "b.stab@stk.nrw.example"
-MWIDE = "c.ostermann@mwide.nrw.example"
-MWIDE2 = "d.wirt@mwide.nrw.example"
-VM = "v.verkehr@vm.nrw.example"
-PARTNER = "kontakt@bio-security.example.de"
-ORG = "Kompetenzzentrum Bio-Security GmbH"
 BASE_URL = "https://partnerprojekte.nrw.example"
 
 
@@ -54,16 +47,6 @@ def mail_settings_for(sink: SmtpSink, **changes: Any) -> Settings:
 def mail_settings(smtp: SmtpSink) -> Settings:
     """Settings whose SMTP host is the test server."""
     return mail_settings_for(smtp)
-
-
-def add_people(services: Services) -> None:
-    """Two Arbeitsstab members, two MWIDE reviewers, one VM reviewer and the partner contact."""
-    services.add_user(STAB, "Anna Stab", Role.ARBEITSSTAB)
-    services.add_user(STAB2, "Bernd Stab", Role.ARBEITSSTAB)
-    services.add_user(MWIDE, "Carla Ostermann", Role.RESSORT, ressort="MWIDE")
-    services.add_user(MWIDE2, "Dieter Wirt", Role.RESSORT, ressort="MWIDE")
-    services.add_user(VM, "Vera Verkehr", Role.RESSORT, ressort="VM")
-    services.add_user(PARTNER, "Kai Kontakt", Role.PARTNER, organisation=ORG)
 
 
 @pytest.fixture

@@ -23,17 +23,8 @@ from partnerprojekte.notifications.render import TemplateError
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock
-from tests.notifications.conftest import (
-    BASE_URL,
-    MWIDE,
-    MWIDE2,
-    PARTNER,
-    STAB,
-    STAB2,
-    mail_settings_for,
-    outbox_rows,
-    submit,
-)
+from tests.notifications.conftest import BASE_URL, mail_settings_for, outbox_rows, submit
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2
 from tests.smtp_server import SmtpSink
 
 pytestmark = pytest.mark.usefixtures("people")

@@ -13,7 +13,8 @@ from partnerprojekte.reminders import run_reminders
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock
-from tests.notifications.conftest import MWIDE, PARTNER, STAB, outbox_rows, submit
+from tests.notifications.conftest import outbox_rows, submit
+from tests.people import MWIDE, PARTNER, STAB
 from tests.smtp_server import SmtpSink
 
 pytestmark = pytest.mark.usefixtures("people")

@@ -15,26 +15,16 @@ from partnerprojekte.model import Event, Role
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import proposal_doc
+from tests.people import PARTNER, STAB
+from tests.people import add_people as add_common_people
 
-STAB = "a.stab@stk.nrw.example"
-STAB2 = "b.stab@stk.nrw.example"
-MWIDE = "c.ostermann@mwide.nrw.example"
-MWIDE2 = "d.wirt@mwide.nrw.example"
-VM = "v.verkehr@vm.nrw.example"
 MKW = "k.kultur@mkw.nrw.example"
-PARTNER = "kontakt@bio-security.example.de"
-ORG = "Kompetenzzentrum Bio-Security GmbH"
 
 
 def add_people(services: Services) -> None:
-    """Two Arbeitsstab members, reviewers of MWIDE, VM and MKW, and the partner contact."""
-    services.add_user(STAB, "Anna Stab", Role.ARBEITSSTAB)
-    services.add_user(STAB2, "Bernd Stab", Role.ARBEITSSTAB)
-    services.add_user(MWIDE, "Carla Ostermann", Role.RESSORT, ressort="MWIDE")
-    services.add_user(MWIDE2, "Dieter Wirt", Role.RESSORT, ressort="MWIDE")
-    services.add_user(VM, "Vera Verkehr", Role.RESSORT, ressort="VM")
+    """The people of ``tests.people`` and a reviewer of MKW."""
+    add_common_people(services)
     services.add_user(MKW, "Klara Kultur", Role.RESSORT, ressort="MKW")
-    services.add_user(PARTNER, "Kai Kontakt", Role.PARTNER, organisation=ORG)
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from partnerprojekte.model import Event
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock, create_postgres_database
-from tests.schedule.conftest import MWIDE, STAB, add_people, berlin, submit, to_coordination
+from tests.people import MWIDE, STAB
+from tests.schedule.conftest import add_people, berlin, submit, to_coordination
 
 
 def program() -> typer.Typer:

@@ -25,7 +25,8 @@ from partnerprojekte.reminders import run_reminders
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock, create_postgres_database
-from tests.schedule.conftest import STAB, add_people, berlin, request_changes, submit, to_coordination
+from tests.people import STAB
+from tests.schedule.conftest import add_people, berlin, request_changes, submit, to_coordination
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -18,21 +18,8 @@ from partnerprojekte.model import Event
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock
-from tests.schedule.conftest import (
-    MKW,
-    MWIDE,
-    MWIDE2,
-    PARTNER,
-    STAB,
-    STAB2,
-    VM,
-    berlin,
-    context,
-    mails,
-    request_changes,
-    submit,
-    to_coordination,
-)
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, VM
+from tests.schedule.conftest import MKW, berlin, context, mails, request_changes, submit, to_coordination
 
 pytestmark = pytest.mark.usefixtures("people")
 

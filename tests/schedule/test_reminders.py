@@ -24,19 +24,8 @@ from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock
 from tests.helpers import proposal_doc
-from tests.schedule.conftest import (
-    MWIDE,
-    MWIDE2,
-    PARTNER,
-    STAB,
-    STAB2,
-    berlin,
-    context,
-    mails,
-    request_changes,
-    submit,
-    to_coordination,
-)
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2
+from tests.schedule.conftest import berlin, context, mails, request_changes, submit, to_coordination
 
 pytestmark = pytest.mark.usefixtures("people")
 

@@ -26,16 +26,10 @@ from partnerprojekte.web import security
 from partnerprojekte.web.app import create_app
 from partnerprojekte.web.security import create_api_token
 from tests.helpers import proposal_doc
+from tests.people import MWIDE, MWIDE2, ORG, PARTNER, STAB, STAB2, VM
 
-STAB = "a.stab@stk.nrw.example"
-STAB2 = "b.stab@stk.nrw.example"
-MWIDE = "c.ostermann@mwide.nrw.example"
-MWIDE2 = "d.wirt@mwide.nrw.example"
-VM = "v.verkehr@vm.nrw.example"
-PARTNER = "kontakt@bio-security.example.de"
 OTHER = "info@anderer-verein.example.de"
 ADMIN = "admin@it.nrw.example"
-ORG = "Kompetenzzentrum Bio-Security GmbH"
 OTHER_ORG = "Anderer Verein e. V."
 
 # e-mail -> (name, role, Ressort, organisation)

@@ -21,7 +21,8 @@ from partnerprojekte.model import Event, ReasonCode
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import needs_review_financing, proposal_doc
-from tests.web.conftest import ADMIN, MWIDE, MWIDE2, OTHER, OTHER_ORG, PARTNER, STAB, VM, bearer, error
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, VM
+from tests.web.conftest import ADMIN, OTHER, OTHER_ORG, bearer, error
 
 # Subjects: (e-mail or None, whether the proposal gets a responsible Ressort (MWIDE)).
 SUBJECTS: dict[str, tuple[str | None, bool]] = {

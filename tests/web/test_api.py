@@ -17,19 +17,8 @@ from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing, proposal_doc
-from tests.web.conftest import (
-    ADMIN,
-    MWIDE,
-    MWIDE2,
-    OTHER,
-    PARTNER,
-    STAB,
-    VM,
-    bearer,
-    error,
-    submit,
-    to_coordination,
-)
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, VM
+from tests.web.conftest import ADMIN, OTHER, bearer, error, submit, to_coordination
 
 API = "/api/v1"
 

@@ -28,7 +28,8 @@ from partnerprojekte.web.security import (
     verify_password,
 )
 from tests.conftest import Clock
-from tests.web.conftest import MWIDE, PARTNER, STAB, bearer, error, submit
+from tests.people import MWIDE, PARTNER, STAB
+from tests.web.conftest import bearer, error, submit
 
 PASSWORD = "korrekt-Pferd-Batterie-1"
 DEFAULT_HASHER = security._hasher  # taken before the autouse fixture swaps in a cheap one

@@ -15,7 +15,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApiTokenRow, UserRow
 from partnerprojekte.services import Services
 from partnerprojekte.web.security import actor_for_api_token, verify_password
-from tests.web.conftest import MWIDE, STAB
+from tests.people import MWIDE, STAB
 
 PASSWORD = "ein-langes-Passwort-42"
 

@@ -21,7 +21,8 @@ from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.security import set_password
 from tests.helpers import proposal_doc
-from tests.web.conftest import ADMIN, MWIDE, OTHER, OTHER_ORG, PARTNER, PEOPLE, STAB, VM, to_coordination
+from tests.people import MWIDE, PARTNER, STAB, VM
+from tests.web.conftest import ADMIN, OTHER, OTHER_ORG, PEOPLE, to_coordination
 
 PASSWORD = "Ruhr-Konferenz-2026!"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

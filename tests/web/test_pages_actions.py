@@ -15,7 +15,8 @@ from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.security import set_password
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing
-from tests.web.conftest import MWIDE, MWIDE2, PARTNER, PEOPLE, STAB, STAB2, VM, to_coordination
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, VM
+from tests.web.conftest import PEOPLE, to_coordination
 from tests.web.test_pages import PASSWORD, Browser, alert, flash, h1, submit, text_of
 
 

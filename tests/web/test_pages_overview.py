@@ -22,7 +22,8 @@ from partnerprojekte.web.exports import HEADER
 from partnerprojekte.web.security import set_password
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing, proposal_doc
-from tests.web.conftest import ADMIN, MWIDE, OTHER, OTHER_ORG, PARTNER, PEOPLE, STAB, VM, to_coordination
+from tests.people import MWIDE, PARTNER, STAB, VM
+from tests.web.conftest import ADMIN, OTHER, OTHER_ORG, PEOPLE, to_coordination
 from tests.web.test_pages import PASSWORD, Browser, alert, flash, h1, submit, text_of
 
 

@@ -23,7 +23,8 @@ from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.app import create_app
 from tests.helpers import needs_review_financing
-from tests.web.conftest import MWIDE, STAB, submit, to_coordination
+from tests.people import MWIDE, STAB
+from tests.web.conftest import submit, to_coordination
 
 
 def _operations() -> list[tuple[str, str]]:

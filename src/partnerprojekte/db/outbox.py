@@ -10,20 +10,18 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     String,
     Table,
     bindparam,
     exists,
-    false,
     func,
     insert,
     literal,
     literal_column,
-    null,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -36,19 +34,66 @@ from partnerprojekte.model import Role
 RESSORTS: Table = TABLES["ressorts"]
 OUTBOX: Table = TABLES["outbox"]
 
-# Built once (every event resolves its recipients); "person" rows win over a mailbox of the same address.
-_RESSORT_RECIPIENTS = union_all(
-    select(USERS.c.email, USERS.c.name, false().label("mailbox")).where(
-        USERS.c.role == Role.RESSORT, USERS.c.ressort == bindparam("ressort"), USERS.c.active.is_(True)
-    ),
-    select(RESSORTS.c.mailbox, null(), true()).where(
-        RESSORTS.c.abbreviation == bindparam("ressort"), RESSORTS.c.mailbox.is_not(None)
-    ),
-)
-_ARBEITSSTAB = select(USERS.c.email, USERS.c.name).where(
-    USERS.c.role == Role.ARBEITSSTAB, USERS.c.active.is_(True)
-)
-_INSERT = insert(OUTBOX)
+
+def _person(audience: Audience, email: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The address belongs to an active member of the audience (a person wins over a mailbox)."""
+    condition = (USERS.c.email == email) & (USERS.c.role == Role(audience.value)) & USERS.c.active.is_(True)
+    if audience is Audience.RESSORT:
+        condition &= USERS.c.ressort == bindparam("ressort")
+    return exists().where(condition)
+
+
+def _members(audience: Audience, arbeitsstab_mailbox: bool) -> list[Select[Any]]:
+    """Who an audience is, as queries of ``email``/``name``: the one definition ``resolve`` and
+    ``fan_out`` share (parameters as ``_member_params`` gives them)."""
+    if audience is Audience.PARTNER:
+        return [
+            select(
+                bindparam("partner_email", type_=String).label("email"),
+                bindparam("partner_name", type_=String).label("name"),
+            )
+        ]
+    people = (USERS.c.role == Role(audience.value)) & USERS.c.active.is_(True)
+    if audience is Audience.RESSORT:
+        people &= USERS.c.ressort == bindparam("ressort")
+    members = [select(USERS.c.email.label("email"), USERS.c.name.label("name")).where(people)]
+    if audience is Audience.RESSORT:
+        mailbox = func.lower(RESSORTS.c.mailbox)
+        members.append(
+            select(
+                mailbox.label("email"),
+                (literal("Funktionspostfach ", String) + RESSORTS.c.abbreviation).label("name"),
+            ).where(
+                RESSORTS.c.abbreviation == bindparam("ressort"),
+                RESSORTS.c.mailbox.is_not(None),
+                ~_person(audience, mailbox),
+            )
+        )
+    elif arbeitsstab_mailbox:
+        address = bindparam("arbeitsstab_mailbox", type_=String)
+        members.append(
+            select(
+                address.label("email"), literal("Funktionspostfach Arbeitsstab", String).label("name")
+            ).where(~_person(audience, address))
+        )
+    return members
+
+
+@cache
+def _resolve_query(audience: Audience, arbeitsstab_mailbox: bool) -> Select[Any] | CompoundSelect[Any]:
+    members = _members(audience, arbeitsstab_mailbox)
+    return union_all(*members) if len(members) > 1 else members[0]
+
+
+def _member_params(
+    contact: tuple[str, str], ressort: str | None, arbeitsstab_mailbox: str | None
+) -> dict[str, Any]:
+    return {
+        "partner_email": contact[1].lower(),
+        "partner_name": contact[0],
+        "ressort": ressort,
+        "arbeitsstab_mailbox": arbeitsstab_mailbox.lower() if arbeitsstab_mailbox else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -69,26 +114,13 @@ def resolve(
     arbeitsstab_mailbox: str | None,
 ) -> list[Recipient]:
     """The people (and functional mailboxes) behind an audience, sorted by e-mail."""
-    found: dict[str, str | None] = {}
     if audience is Audience.PARTNER:
-        found[contact[1].lower()] = contact[0]
-    elif audience is Audience.RESSORT:
-        if ressort is None:
-            return []
-        mailboxes = []
-        for email, name, is_mailbox in session.execute(_RESSORT_RECIPIENTS, {"ressort": ressort}):
-            if is_mailbox:
-                mailboxes.append(email.lower())
-            else:
-                found[email] = name
-        for mailbox in mailboxes:
-            found.setdefault(mailbox, f"Funktionspostfach {ressort}")
-    else:
-        for email, name in session.execute(_ARBEITSSTAB):
-            found[email] = name
-        if arbeitsstab_mailbox:
-            found.setdefault(arbeitsstab_mailbox.lower(), "Funktionspostfach Arbeitsstab")
-    return [Recipient(email, name, audience) for email, name in sorted(found.items())]
+        return [Recipient(contact[1].lower(), contact[0], audience)]
+    if audience is Audience.RESSORT and ressort is None:
+        return []
+    query = _resolve_query(audience, bool(arbeitsstab_mailbox))
+    found = session.execute(query, _member_params(contact, ressort, arbeitsstab_mailbox))
+    return [Recipient(email, name, audience) for email, name in sorted(found)]
 
 
 def rows(
@@ -121,16 +153,12 @@ def rows(
     ]
 
 
-def insert_rows(session: Executor, rows: list[dict[str, Any]]) -> int:
-    """Insert outbox rows (one statement for all of an event's); returns how many."""
-    if rows:
-        session.execute(_INSERT, rows)
-    return len(rows)
-
-
 def write(session: Executor, **kwargs: Any) -> int:
     """Insert the rows of ``rows(**kwargs)``; returns how many."""
-    return insert_rows(session, rows(**kwargs))
+    written = rows(**kwargs)
+    if written:
+        session.execute(insert(OUTBOX), written)
+    return len(written)
 
 
 # --- one event's rows in one statement -----------------------------------------------------------
@@ -151,17 +179,18 @@ _COLUMNS = (
 )
 
 
-def _row(order: int, audience: Audience, email: ColumnElement[Any], name: ColumnElement[Any]) -> Select[Any]:
-    """One branch of the fan-out: the columns of an outbox row for the recipients ``email``/``name``."""
+def _row(order: int, audience: Audience, member: Select[Any]) -> Select[Any]:
+    """One branch of the fan-out: an outbox row for each recipient ``member`` finds."""
+    found = member.subquery()
     group = audience.value
     return select(
         literal_column(str(order)).label("ord"),
-        (bindparam(f"{group}_key_prefix", type_=String) + email).label("idempotency_key"),
+        (bindparam(f"{group}_key_prefix", type_=String) + found.c.email).label("idempotency_key"),
         bindparam("proposal_id", type_=Integer).label("proposal_id"),
         bindparam("seq", type_=Integer).label("audit_seq"),
         bindparam(f"{group}_kind", type_=String).label("kind"),
-        email.label("recipient_email"),
-        name.label("recipient_name"),
+        found.c.email.label("recipient_email"),
+        found.c.name.label("recipient_name"),
         literal(group, String).label("recipient_role"),
         bindparam(f"{group}_context", type_=OUTBOX.c.context.type).label("context"),
         bindparam("status", type_=String).label("status"),
@@ -192,44 +221,14 @@ def _bytewise_postgresql(element: _Bytewise, compiler: Any, **kw: Any) -> str:
     return f'{compiler.process(element.text, **kw)} COLLATE "C"'
 
 
-def _person(audience: Audience, email: ColumnElement[Any]) -> ColumnElement[bool]:
-    """The address belongs to an active member of the audience (a person wins over a mailbox)."""
-    condition = (USERS.c.email == email) & (USERS.c.role == Role(audience.value)) & USERS.c.active.is_(True)
-    if audience is Audience.RESSORT:
-        condition &= USERS.c.ressort == bindparam("ressort")
-    return exists().where(condition)
-
-
 @cache
 def _fan_out(audiences: tuple[Audience, ...], arbeitsstab_mailbox: bool) -> Prepared:
     """INSERT … SELECT of all rows of an event: the recipients are resolved by the statement itself."""
-    branches: list[Select[Any]] = []
-    for order, audience in enumerate(audiences):
-        if audience is Audience.PARTNER:
-            email = bindparam("partner_email", type_=String)
-            branches.append(_row(order, audience, email, bindparam("partner_name", type_=String)))
-            continue
-        role = Role(audience.value)
-        people = (USERS.c.role == role) & USERS.c.active.is_(True)
-        if audience is Audience.RESSORT:
-            people &= USERS.c.ressort == bindparam("ressort")
-        branches.append(_row(order, audience, USERS.c.email, USERS.c.name).where(people))
-        if audience is Audience.RESSORT:
-            mailbox = func.lower(RESSORTS.c.mailbox)
-            name = literal("Funktionspostfach ", String) + RESSORTS.c.abbreviation
-            branches.append(
-                _row(order, audience, mailbox, name)
-                .select_from(RESSORTS)
-                .where(
-                    RESSORTS.c.abbreviation == bindparam("ressort"),
-                    RESSORTS.c.mailbox.is_not(None),
-                    ~_person(audience, mailbox),
-                )
-            )
-        elif arbeitsstab_mailbox:
-            address = bindparam("arbeitsstab_mailbox", type_=String)
-            label = literal("Funktionspostfach Arbeitsstab", String)
-            branches.append(_row(order, audience, address, label).where(~_person(audience, address)))
+    branches = [
+        _row(order, audience, member)
+        for order, audience in enumerate(audiences)
+        for member in _members(audience, arbeitsstab_mailbox)
+    ]
     rows = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
     # Inserted group by group, by address within a group: the order ``resolve`` gives.
     ordered = select(*(rows.c[c] for c in _COLUMNS)).order_by(rows.c.ord, _Bytewise(rows.c.recipient_email))
@@ -251,6 +250,7 @@ def fan_out(
 ) -> int:
     """Write the rows of ``resolve`` and ``rows`` for each (audience, context) of an event in one
     statement (one round trip instead of a query per audience and an insert); returns how many."""
+    # A Ressort audience without a responsible Ressort finds nobody: "ressort = NULL" matches no row.
     if not groups:
         return 0
     params: dict[str, Any] = {
@@ -258,10 +258,7 @@ def fan_out(
         "seq": seq,
         "status": status,
         "at": at,
-        "ressort": ressort,
-        "partner_email": contact[1].lower(),
-        "partner_name": contact[0],
-        "arbeitsstab_mailbox": arbeitsstab_mailbox.lower() if arbeitsstab_mailbox else None,
+        **_member_params(contact, ressort, arbeitsstab_mailbox),
     }
     for audience, context in groups:
         name = kind(event, audience)

@@ -68,7 +68,8 @@ class ProposalState:
     pending_approvals: int = 0  # of any event
 
 
-_STATE_FIELDS = frozenset(f.name for f in fields(ProposalState))
+_STATE_FIELDS_IN_ORDER = tuple(f.name for f in fields(ProposalState))
+_STATE_FIELDS = frozenset(_STATE_FIELDS_IN_ORDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +87,9 @@ class PendingApproval:
     created_at: dt.datetime
 
 
-_PROPOSAL_COLUMNS = (
-    "id",
-    "status",
-    "version",
-    "title",
-    "organisation",
-    "contact_name",
-    "contact_email",
-    "handlungsfelder",
-    "responsible_ressort",
-    "current_revision",
-    "check_result",
-    "audit_head",
+# The columns behind ProposalState: every field but the two the context query derives.
+_PROPOSAL_COLUMNS = tuple(
+    name for name in _STATE_FIELDS_IN_ORDER if name not in ("confirmed", "pending_approvals")
 )
 _ACTOR_COLUMNS = ("id", "email", "name", "role", "ressort", "organisation")
 
@@ -203,14 +194,13 @@ def load_context(conn: Executor, proposal_id: int, email: str) -> tuple[Proposal
     row = _CONTEXT.first(conn, {"proposal_id": proposal_id, "email": email})
     if row is None:
         return None
-    (pid, status, version, title, organisation, contact_name, contact_email, handlungsfelder, ressort,
-     revision, check_result, audit_head, confirmed, pending, *actor) = row  # fmt: skip
+    n = len(_PROPOSAL_COLUMNS)
+    confirmed, pending, actor = row[n], row[n + 1], row[n + 2 :]
     state = ProposalState(
-        pid, status, version, title, organisation, contact_name, contact_email, handlungsfelder,
-        ressort, revision, check_result, audit_head,
+        **dict(zip(_PROPOSAL_COLUMNS, row[:n], strict=True)),
         confirmed=frozenset(confirmed.split(",")) if confirmed else frozenset(),
         pending_approvals=pending,
-    )  # fmt: skip
+    )
     return state, (Actor(*actor) if actor[0] is not None else None)
 
 
@@ -224,7 +214,7 @@ def pending_approvals(conn: Executor, proposal: ProposalState) -> list[PendingAp
 def current_status(conn: Executor, proposal_id: int) -> State | None:
     """The stored status of a proposal (after a lost race)."""
     row = _STATUS.first(conn, {"proposal_id": proposal_id})
-    return None if row is None else State(row[0])
+    return None if row is None else row[0]
 
 
 def is_imported(conn: Executor, import_key: str) -> bool:
