@@ -443,6 +443,7 @@ class Totals:
     cpu: float = 0.0
     outbox_rows: int = 0
     mix: Counter[str] = field(default_factory=Counter)
+    rounds: list[float] = field(default_factory=list)  # events per second of each round
 
     @property
     def rate(self) -> float:
@@ -468,6 +469,11 @@ class Row:
     def ratio(self) -> float:
         """Full rate over raw rate."""
         return self.full.rate / self.raw.rate
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """Full rate over raw rate of each round (a round runs full, then raw, under the same load)."""
+        return [f / r for f, r in zip(self.full.rounds, self.raw.rounds, strict=True)]
 
     @property
     def goal(self) -> float:
@@ -539,8 +545,13 @@ def measure(
             tasks = []
             for c in range(clients):
                 mine = ids[mode][c * per_client : (c + 1) * per_client]
+                # The warm-up walks the client's first proposal through consecutive steps, so that every
+                # kind of event has run (and its statements are compiled) before the timing starts.
                 items = []
-                for i in range(args.warmup + timed):
+                for _ in range(args.warmup):
+                    items.append((mine[0], next_step[mine[0]]))
+                    next_step[mine[0]] += 1
+                for i in range(timed):
                     pid = mine[i % per_client]
                     items.append((pid, next_step[pid]))
                     next_step[pid] += 1
@@ -548,8 +559,10 @@ def measure(
                 tasks.append(ClientTask(mode, backend.url, tuple(items), args.warmup, raw))
             results = runner.run(tasks)
             total = totals[mode]
+            seconds = max(r.end for r in results) - min(r.start for r in results)
             total.events += sum(r.events for r in results)
-            total.seconds += max(r.end for r in results) - min(r.start for r in results)
+            total.seconds += seconds
+            total.rounds.append(sum(r.events for r in results) / seconds)
             total.cpu += sum(r.cpu for r in results)
             total.outbox_rows += sum(r.outbox_rows for r in results)
     if totals[FULL].outbox_rows != totals[RAW].outbox_rows or totals[FULL].mix != totals[RAW].mix:
@@ -693,8 +706,8 @@ def say(message: str = "") -> None:
 def event_table(rows: Sequence[Row]) -> str:
     """The result table of the event measurements."""
     headers = [
-        "Datenbank", "Clients", "Ereignisse", "Zeit voll", "Zeit roh", "voll", "roh", "voll/roh", "Ziel",
-        "Ergebnis",
+        "Datenbank", "Clients", "Ereignisse", "Zeit voll", "Zeit roh", "voll", "roh", "voll/roh",
+        "Runden", "Ziel", "Ergebnis",
     ]  # fmt: skip
     body = [
         [
@@ -706,6 +719,7 @@ def event_table(rows: Sequence[Row]) -> str:
             f"{de(r.full.rate)} Ereignisse/s",
             f"{de(r.raw.rate)} Ereignisse/s",
             de(r.ratio, 3),
+            f"{de(min(r.round_ratios), 2)}–{de(max(r.round_ratios), 2)}",
             f"≥ {de(r.goal, 2)}",
             verdict(r.ratio >= r.goal),
         ]
@@ -738,8 +752,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m benchmarks.bench_core",
         description="Ereignisse pro Sekunde (voll gegen Roh-SQL) und Kriterienprüfungen pro Sekunde.",
     )
-    parser.add_argument("--events", type=int, default=600, help="gemessene Ereignisse je Zeile und Art")
-    parser.add_argument("--rounds", type=int, default=3, help="Runden, abwechselnd voll und roh")
+    parser.add_argument("--events", type=int, default=3000, help="gemessene Ereignisse je Zeile und Art")
+    parser.add_argument("--rounds", type=int, default=5, help="Runden, abwechselnd voll und roh")
     parser.add_argument("--warmup", type=int, default=10, help="ungemessene Ereignisse je Client und Runde")
     parser.add_argument("--proposals", type=int, default=10, help="Vorschläge je Client und Art")
     parser.add_argument("--skip-postgres", action="store_true", help="nur SQLite messen")
@@ -768,7 +782,9 @@ Ereignisse pro Sekunde, eine Transaktion je Ereignis:
          gleiche Verbindungsart (SQLite: WAL, synchronous=NORMAL, BEGIN IMMEDIATE; PostgreSQL: psycopg).
   Ablauf je Vorschlag: take_up → assign_ressort → start_coordination → request_changes → start_coordination …
   Messung: {rounds} Runden abwechselnd voll und roh; je Client und Runde {warmup} ungemessene Ereignisse zum
-  Aufwärmen, dann gemeinsamer Start; Zeit = Wanduhr (time.perf_counter) bis zum Ende des letzten Clients.
+  Aufwärmen (ein Vorschlag durch alle Ereignisarten, damit jede Anweisung vor der Messung übersetzt ist),
+  dann gemeinsamer Start; Zeit = Wanduhr (time.perf_counter) bis zum Ende des letzten Clients.
+  voll/roh über alle Runden; „Runden“ = kleinstes und größtes voll/roh einer einzelnen Runde.
   4 Clients = 4 Prozesse (multiprocessing, spawn) mit je eigener Verbindung auf getrennten Vorschlägen (keine
   Konflikte) – das volle Ereignis ist überwiegend Python-Code, Threads stünden am GIL an.
   Mit {cores} Kernen teilen sich 4 Clients die CPU (auch mit dem PostgreSQL-Server auf demselben Rechner).
