@@ -48,12 +48,22 @@ def reset(db: Database) -> None:
         )
 
 
+VARIANTS = (
+    ("Basislinie: neue Verbindung je Nachricht", 1, False),
+    ("eine wiederverwendete Verbindung", 1, True),
+    ("4 wiederverwendete Verbindungen (Vorgabe)", 4, True),
+)
+
+
 def main() -> None:
-    """Queue N rows once, then deliver them with each transport variant and print the rates."""
+    """Queue N rows once, then deliver them with each transport variant, in alternating rounds."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=10_000, help="Anzahl der Outbox-Zeilen")
+    parser.add_argument("--rounds", type=int, default=3, help="Runden; jede sendet alle Zeilen je Variante")
     parser.add_argument("--url", default=None, help="Datenbank-URL (Vorgabe: temporäre SQLite-Datei)")
     args = parser.parse_args()
+    if args.n < 1 or args.rounds < 1:
+        parser.error("-n und --rounds müssen mindestens 1 sein")
     port = free_port()
     sink = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
@@ -65,37 +75,44 @@ def main() -> None:
         db = Database(engine)
         queue_samples(db, args.n)
         print(
-            f"E-Mail-Versand: {args.n:,} Outbox-Zeilen ({engine.dialect.name}) an eine SMTP-Senke".replace(
-                ",", "."
+            f"E-Mail-Versand: {args.n:,} Outbox-Zeilen ({engine.dialect.name}) an eine SMTP-Senke, "
+            f"{args.rounds} Runden (die Varianten abwechselnd, damit alle dieselbe Last sehen)".replace(
+                ",", ".", 1
             )
         )
-        variants = [
-            ("Basislinie: neue Verbindung je Nachricht", 1, False),
-            ("eine wiederverwendete Verbindung", 1, True),
-            ("4 wiederverwendete Verbindungen (Vorgabe)", 4, True),
-        ]
-        baseline = 0.0
-        for label, concurrency, reuse in variants:
-            reset(db)
-            settings = Settings(
-                mail=MailSettings(
-                    smtp_host="127.0.0.1", smtp_port=port, smtp_security="none", max_concurrency=concurrency
+        seconds = [[0.0] * args.rounds for _ in VARIANTS]
+        for r in range(args.rounds):
+            for v, (_, concurrency, reuse) in enumerate(VARIANTS):
+                reset(db)
+                settings = Settings(
+                    mail=MailSettings(
+                        smtp_host="127.0.0.1",
+                        smtp_port=port,
+                        smtp_security="none",
+                        max_concurrency=concurrency,
+                    )
                 )
-            )
-            start = time.perf_counter()
-            report = deliver_pending(
-                db, settings, transport=SmtpTransport(settings.mail, reuse_connections=reuse)
-            )
-            seconds = time.perf_counter() - start
-            if report.sent != args.n:
-                raise SystemExit(f"nur {report.sent} von {args.n} versandt: {report.errors}")
-            rate = args.n / seconds
-            baseline = baseline or rate
+                start = time.perf_counter()
+                report = deliver_pending(
+                    db, settings, transport=SmtpTransport(settings.mail, reuse_connections=reuse)
+                )
+                seconds[v][r] = time.perf_counter() - start
+                if report.sent != args.n:
+                    raise SystemExit(f"nur {report.sent} von {args.n} versandt: {report.errors}")
+        baseline = args.n * args.rounds / sum(seconds[0])
+        for v, (label, _, reuse) in enumerate(VARIANTS):
+            rate = args.n * args.rounds / sum(seconds[v])
             ratio = rate / baseline
+            # Each round's ratio against the baseline of the same round: how much the load moved it.
+            rounds = [seconds[0][r] / seconds[v][r] for r in range(args.rounds)]
+            spread = f"Runden {min(rounds):.1f}–{max(rounds):.1f}×".replace(".", ",")
             verdict = (
                 "" if not reuse else (" erreicht" if ratio >= GOAL else " verfehlt") + f" (Ziel ≥ {GOAL:g}×)"
             )
-            print(f"  {label:<44} {rate:8.0f} Nachrichten/s  {seconds:6.2f} s  {ratio:4.1f}×{verdict}")
+            print(
+                f"  {label:<44} {rate:8.0f} Nachrichten/s  {sum(seconds[v]):6.2f} s  {ratio:4.1f}×"
+                f"{verdict if reuse else ''}  {spread if reuse else ''}".rstrip()
+            )
         engine.dispose()
     finally:
         sink.terminate()

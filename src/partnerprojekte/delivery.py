@@ -3,10 +3,11 @@
 This module is the edge that wires the database (``db``) to ``notifications``, which know nothing of
 each other. A row goes ``pending`` → ``sending`` (claimed in one short transaction, committed before
 anything is sent) → ``sent``, back to ``pending`` with a later ``next_attempt_at`` (temporary failure),
-or ``dead`` (a 5xx answer, a broken template, or ``max_attempts`` used up). ``suppressed`` rows (replayed
-history) are never sent. Delivery is at least once: a sender that dies after sending but before
-recording leaves its rows in ``sending``; they are taken up again after ``sending_timeout_seconds`` and
-carry the same Message-ID, so a receiving system can recognise the duplicate.
+or ``dead`` (a 5xx answer, an address no server takes, or ``max_attempts`` used up, e.g. by a broken
+template). ``suppressed`` rows (replayed history) are never sent. Delivery is at least once: a sender
+that dies after sending but before recording leaves its rows in ``sending``; they are taken up again after
+``sending_timeout_seconds`` and carry the same Message-ID, so a receiving system can recognise the
+duplicate.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import functools
 import os
 import random
 import socket
@@ -220,10 +222,10 @@ def claim(db: Database, settings: Settings, *, now: dt.datetime, limit: int, wor
 async def _send(
     jobs: list[Claimed], settings: Settings, builder: MessageBuilder, transport: Transport, now: dt.datetime
 ) -> list[_Outcome]:
-    """Render and build every message, send those that could be built, pair each row with its result."""
-    outcomes: dict[int, _Outcome] = {}
-    ready: list[tuple[Claimed, OutgoingMessage]] = []
-    for job in jobs:
+    """Send every row's message (rendered and built when the transport takes it), pair rows and results."""
+    built: dict[int, str] = {}  # row id → Message-ID of the messages that could be built
+
+    def build(job: Claimed) -> OutgoingMessage | SendResult:
         try:
             mail = render(job.kind, job.context, recipient_name=job.recipient_name, settings=settings)
             message = builder.build(
@@ -237,16 +239,15 @@ async def _send(
         except TemplateError as exc:
             # A broken or incomplete template (e.g. an override being edited): retried with backoff, so
             # the message goes out by itself once the template is fixed; dead after max_attempts.
-            outcomes[job.id] = _Outcome(job, SendResult(SendStatus.RETRY, error=str(exc)), None)
+            return SendResult(SendStatus.RETRY, error=str(exc))
         except (UnknownKind, InvalidAddress) as exc:
             # Waiting cannot help a kind without templates or an address no server accepts: dead at once.
-            outcomes[job.id] = _Outcome(job, SendResult(SendStatus.DEAD, error=str(exc)), None)
-        else:
-            ready.append((job, message))
-    results = await transport.send_batch([message for _, message in ready]) if ready else []
-    for (job, message), result in zip(ready, results, strict=True):
-        outcomes[job.id] = _Outcome(job, result, message.message_id)
-    return [outcomes[job.id] for job in jobs]
+            return SendResult(SendStatus.DEAD, error=str(exc))
+        built[job.id] = message.message_id
+        return message
+
+    results = await transport.send_batch([functools.partial(build, job) for job in jobs])
+    return [_Outcome(job, result, built.get(job.id)) for job, result in zip(jobs, results, strict=True)]
 
 
 def backoff(attempts: int, base_seconds: float, rng: random.Random | None = None) -> dt.timedelta:

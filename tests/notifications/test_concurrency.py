@@ -15,8 +15,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.delivery import DeliveryReport, deliver_pending
-from partnerprojekte.notifications.message import OutgoingMessage
-from partnerprojekte.notifications.transport import SendResult, SmtpTransport
+from partnerprojekte.notifications.transport import Item, SendResult, SmtpTransport
 from partnerprojekte.services import Services
 from tests.conftest import create_postgres_database
 from tests.notifications.conftest import add_people, mail_settings_for, outbox_rows, submit
@@ -46,7 +45,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 class SlowSmtp(SmtpTransport):
     """SMTP with a pause per batch, so that the two senders' batches surely overlap."""
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    async def send_batch(self, messages: Sequence[Item]) -> list[SendResult]:
         await asyncio.sleep(0.02)
         return await super().send_batch(messages)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -194,6 +195,23 @@ def test_an_overridden_layout_changes_every_mail(tmp_path: Path) -> None:
     for kind_ in ("submit.partner", "withdraw.arbeitsstab"):
         mail = render(kind_, sample_context(kind_), recipient_name="K", settings=settings)
         assert mail.text.endswith("Ihr Team Ruhr\n")
+
+
+def test_an_override_edited_while_the_process_runs_is_used_from_the_next_mail(tmp_path: Path) -> None:
+    # Only an override folder is watched for changes; the packaged templates change with a new release.
+    page = '{% extends "_layout.txt" %}{% block subject %}[{{ proposal }}] FASSUNG{% endblock %}'
+    settings = _override(tmp_path, "take_up.partner.txt", page.replace("FASSUNG", "Erste Fassung"))
+    context = sample_context("take_up.partner")
+    assert render("take_up.partner", context, recipient_name="K", settings=settings).subject.endswith(
+        "Erste Fassung"
+    )
+    path = tmp_path / "take_up.partner.txt"
+    path.write_text(page.replace("FASSUNG", "Zweite Fassung"), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 5))  # a later edit, even on a coarse file clock
+    assert render("take_up.partner", context, recipient_name="K", settings=settings).subject.endswith(
+        "Zweite Fassung"
+    )
 
 
 def test_a_broken_override_is_reported_with_file_and_line(tmp_path: Path) -> None:

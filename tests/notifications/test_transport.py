@@ -10,7 +10,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.notifications.message import MessageBuilder, OutgoingMessage, as_email_message
 from partnerprojekte.notifications.render import render
 from partnerprojekte.notifications.samples import sample_context
-from partnerprojekte.notifications.transport import FileTransport, SendStatus, SmtpTransport
+from partnerprojekte.notifications.transport import FileTransport, Item, SendResult, SendStatus, SmtpTransport
 from tests.notifications.conftest import mail_settings_for
 from tests.smtp_server import SmtpSink
 
@@ -57,6 +57,51 @@ def test_smtp_without_reuse_opens_one_connection_per_message(smtp: SmtpSink) -> 
     results = asyncio.run(transport.send_batch(messages(settings, 5)))
     assert all(r.status is SendStatus.SENT for r in results)
     assert smtp.connections == 5
+
+
+def test_smtp_builds_each_message_when_a_worker_takes_it(smtp: SmtpSink) -> None:
+    # Built on demand, not all before the first is sent: building overlaps with the server's answers.
+    settings = mail_settings_for(smtp, max_concurrency=1)
+    batch = messages(settings, 5)
+    delivered_before: list[int] = []
+
+    def item(message: OutgoingMessage) -> Item:
+        def make() -> OutgoingMessage:
+            delivered_before.append(len(smtp.messages))
+            return message
+
+        return make
+
+    results = asyncio.run(SmtpTransport(settings.mail).send_batch([item(m) for m in batch]))
+    assert [r.status for r in results] == [SendStatus.SENT] * 5
+    assert delivered_before == [0, 1, 2, 3, 4]
+
+
+def broken() -> OutgoingMessage:
+    raise RuntimeError("Filter kaputt")
+
+
+def test_an_item_that_cannot_be_built_gets_its_own_result_and_the_others_go_out(
+    smtp: SmtpSink, tmp_path: Path
+) -> None:
+    settings = mail_settings_for(smtp, max_concurrency=2)
+    first, last = messages(settings, 2)
+    dead = SendResult(SendStatus.DEAD, error="Adresse ungültig")
+    batch: list[Item] = [first, lambda: dead, broken, last]
+    for transport in (SmtpTransport(settings.mail), FileTransport(tmp_path / "mail")):
+        results = asyncio.run(transport.send_batch(batch))
+        assert [r.status for r in results] == [
+            SendStatus.SENT,
+            SendStatus.DEAD,
+            SendStatus.RETRY,
+            SendStatus.SENT,
+        ], transport.name
+        assert results[1] is dead
+        assert results[2].error == (
+            "Unerwarteter Fehler beim Aufbau der Nachricht: RuntimeError: Filter kaputt"
+        )
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == ["p1@example.org", "p2@example.org"]
+    assert len(list((tmp_path / "mail").iterdir())) == 2
 
 
 def test_smtp_sorts_temporary_and_permanent_failures(smtp: SmtpSink) -> None:

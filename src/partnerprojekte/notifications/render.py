@@ -168,6 +168,9 @@ def environment(template_dir: Path | None, timezone: str, base_url: str) -> Envi
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Watching for edits costs a stat() per template and mail (a third of the rendering time); only
+        # an override folder is edited while the product runs, the packaged templates come with a release.
+        auto_reload=template_dir is not None,
     )
     tz = ZoneInfo(timezone)
     env.filters.update(

@@ -3,6 +3,11 @@
 A transport takes a batch of messages and returns one ``SendResult`` per message, in order: sent (with
 the recipients the server accepted), retry (4xx, connection trouble, timeouts) or dead (5xx, with the
 server's reason). It never raises for a single message's failure.
+
+An item of a batch is a message or a function that builds it (rendering its templates): the SMTP
+transport builds each message in the worker that sends it, so that building one overlaps with waiting
+for the server's answers on the other connections. A builder that cannot build returns the message's
+result instead.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 import socket
 import tempfile
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -45,18 +50,34 @@ class SendResult:
     error: str | None = None
 
 
+# A message, or what builds it when it is its turn (returns a result instead when it cannot).
+Item = OutgoingMessage | Callable[[], "OutgoingMessage | SendResult"]
+
+
 class Transport(Protocol):
     """Something that delivers a batch of messages."""
 
     name: str
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    async def send_batch(self, messages: Sequence[Item]) -> list[SendResult]:
         """Deliver the messages; one result per message, in the same order."""
         ...
 
 
 def _retry(error: str) -> SendResult:
     return SendResult(SendStatus.RETRY, error=error)
+
+
+def build(item: Item) -> OutgoingMessage | SendResult:
+    """The message of an item, or its result if it cannot be built (an unexpected error is retried later)."""
+    if isinstance(item, OutgoingMessage):
+        return item
+    try:
+        return item()
+    except Exception as exc:  # one message's bug must not cost the batch its results
+        return _retry(
+            f"Unerwarteter Fehler beim Aufbau der Nachricht: {type(exc).__name__}: {_describe(exc)}"
+        )
 
 
 # --- file transport ---------------------------------------------------------------------------------
@@ -76,10 +97,14 @@ class FileTransport:
         """The file of a message, named after its Message-ID (the same message always lands in one file)."""
         return self.folder / (_UNSAFE_FILENAME.sub("_", message.message_id.strip("<>")) + ".eml")
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    async def send_batch(self, messages: Sequence[Item]) -> list[SendResult]:
         """Write every message; a failing disk is a temporary failure."""
         results = []
-        for message in messages:
+        for item in messages:
+            message = build(item)
+            if isinstance(message, SendResult):
+                results.append(message)
+                continue
             try:
                 self._write(message)
             except OSError as exc:
@@ -129,7 +154,7 @@ class SmtpTransport:
         # False: one connection per message (only to measure what reuse gains).
         self.reuse_connections = reuse_connections
 
-    async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    async def send_batch(self, messages: Sequence[Item]) -> list[SendResult]:
         """Send the batch over up to ``max_concurrency`` connections."""
         batch = _Batch(deque(enumerate(messages)), [None] * len(messages))
         workers = min(self.settings.max_concurrency, len(messages))
@@ -140,9 +165,13 @@ class SmtpTransport:
         smtp: aiosmtplib.SMTP | None = None
         try:
             while batch.queue:
-                index, message = batch.queue.popleft()
+                index, item = batch.queue.popleft()
                 if batch.down:
                     batch.results[index] = _retry(batch.down)
+                    continue
+                message = build(item)
+                if isinstance(message, SendResult):
+                    batch.results[index] = message
                     continue
                 try:
                     result, smtp = await self._send(smtp, message, batch)
@@ -262,7 +291,7 @@ class SmtpTransport:
 class _Batch:
     """What the workers of one batch share (they run in one event loop: no locks needed)."""
 
-    queue: deque[tuple[int, OutgoingMessage]]
+    queue: deque[tuple[int, Item]]
     results: list[SendResult | None]
     # The connections open right now, and why the server is out of reach (then nobody tries again).
     connections: set[aiosmtplib.SMTP] = field(default_factory=set)
