@@ -120,7 +120,7 @@ def main() -> None:
                 "" if not reuse else (" erreicht" if ratio >= GOAL else " verfehlt") + f" (Ziel ≥ {GOAL:g}×)"
             )
             print(
-                f"  {label:<44} {rate:8.0f} Nachrichten/s  {sum(seconds[v]):6.2f} s  {ratio:4.1f}×"
+                f"  {label:<44} {rate:8.0f} Nachrichten/s  {sum(seconds[v]):6.2f} s  {ratio:4.2f}×"
                 f"{verdict if reuse else ''}  {spread if reuse else ''}".rstrip()
             )
         engine.dispose()
