@@ -36,9 +36,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def reset(db: Database, ids: range) -> None:
-    """Make the rows of ``ids`` due again and every other row not due, so each variant sends the same rows."""
-    due = OutboxRow.id.between(ids.start, ids.stop - 1)
+def reset(db: Database, ids: list[int]) -> None:
+    """Make the rows of ``ids`` (a run of the sorted ids) due again and every other row not due."""
+    due = OutboxRow.id.between(ids[0], ids[-1])
     with db.write() as s:
         s.execute(
             update(OutboxRow).values(
@@ -65,10 +65,14 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="Runden; jede sendet ein Stück der Zeilen je Variante"
     )
-    parser.add_argument("--url", default=None, help="Datenbank-URL (Vorgabe: temporäre SQLite-Datei)")
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="leere Datenbank (Vorgabe: temporäre SQLite-Datei); alle Outbox-Zeilen werden geändert",
+    )
     args = parser.parse_args()
-    if args.n < 1 or args.rounds < 1:
-        parser.error("-n und --rounds müssen mindestens 1 sein")
+    if args.n < 1 or not 1 <= args.rounds <= args.n:
+        parser.error("-n muss mindestens 1 sein, --rounds zwischen 1 und n")
     port = free_port()
     sink = subprocess.Popen(
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
@@ -80,10 +84,10 @@ def main() -> None:
         db = Database(engine)
         queue_samples(db, args.n)
         with db.read() as s:
-            first = s.scalar(select(OutboxRow.id).order_by(OutboxRow.id).limit(1)) or 1
+            ids = list(s.scalars(select(OutboxRow.id).order_by(OutboxRow.id)))
         # Round r sends its own slice of the rows with every variant: each variant sends all N rows once.
-        bounds = [first + args.n * r // args.rounds for r in range(args.rounds + 1)]
-        slices = [range(a, b) for a, b in itertools.pairwise(bounds)]
+        bounds = [len(ids) * r // args.rounds for r in range(args.rounds + 1)]
+        slices = [ids[a:b] for a, b in itertools.pairwise(bounds)]
         count = f"{args.n:,}".replace(",", ".")
         print(f"E-Mail-Versand: {count} Outbox-Zeilen ({engine.dialect.name}) an eine SMTP-Senke,")
         print(
@@ -121,7 +125,7 @@ def main() -> None:
             )
             print(
                 f"  {label:<44} {rate:8.0f} Nachrichten/s  {sum(seconds[v]):6.2f} s  {ratio:4.2f}×"
-                f"{verdict if reuse else ''}  {spread if reuse else ''}".rstrip()
+                f"{verdict}  {spread if reuse else ''}".rstrip()
             )
         engine.dispose()
     finally:
