@@ -559,10 +559,11 @@ def measure(
                 tasks.append(ClientTask(mode, backend.url, tuple(items), args.warmup, raw))
             results = runner.run(tasks)
             total = totals[mode]
+            events = sum(r.events for r in results)
             seconds = max(r.end for r in results) - min(r.start for r in results)
-            total.events += sum(r.events for r in results)
+            total.events += events
             total.seconds += seconds
-            total.rounds.append(sum(r.events for r in results) / seconds)
+            total.rounds.append(events / seconds)
             total.cpu += sum(r.cpu for r in results)
             total.outbox_rows += sum(r.outbox_rows for r in results)
     if totals[FULL].outbox_rows != totals[RAW].outbox_rows or totals[FULL].mix != totals[RAW].mix:

@@ -68,7 +68,7 @@ def _retry(error: str) -> SendResult:
     return SendResult(SendStatus.RETRY, error=error)
 
 
-def build(item: Item) -> OutgoingMessage | SendResult:
+def _message_of(item: Item) -> OutgoingMessage | SendResult:
     """The message of an item, or its result if it cannot be built (an unexpected error is retried later)."""
     if isinstance(item, OutgoingMessage):
         return item
@@ -101,7 +101,7 @@ class FileTransport:
         """Write every message; a failing disk is a temporary failure."""
         results = []
         for item in messages:
-            message = build(item)
+            message = _message_of(item)
             if isinstance(message, SendResult):
                 results.append(message)
                 continue
@@ -169,7 +169,7 @@ class SmtpTransport:
                 if batch.down:
                     batch.results[index] = _retry(batch.down)
                     continue
-                message = build(item)
+                message = _message_of(item)
                 if isinstance(message, SendResult):
                     batch.results[index] = message
                     continue
