@@ -108,6 +108,12 @@ def _dummy_hash() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
+def prepare_login() -> None:
+    """Make the dummy hash now (at start-up), not in the first login for an unknown address: that one
+    would otherwise cost a hash more than a login for an existing one, and so tell them apart."""
+    _dummy_hash()
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash of a password (with its own random salt)."""
     return _hasher().hash(password)
