@@ -203,7 +203,8 @@ def web_serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             f"Achtung: {host} ist von anderen Rechnern erreichbar. Nur hinter einem Reverse-Proxy mit TLS "
-            "betreiben und PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse setzen.",
+            "betreiben, PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse und "
+            "PARTNERPROJEKTE_TRUSTED_PROXIES auf dessen Adresse setzen.",
             err=True,
         )
     typer.echo(f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/docs")

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -195,6 +196,7 @@ ACCOUNT_BASE_DELAY = dt.timedelta(minutes=1)
 # An account's failures are forgotten after this long without a new one.
 ACCOUNT_FORGET = dt.timedelta(hours=1)
 COUNTERS_KEPT = dt.timedelta(days=1)
+_DIGITS = re.compile(r"[0-9]{1,12}")
 _SECRET_NAME = "signing-key"  # noqa: S105 - the name of the row, not the secret
 
 
@@ -344,7 +346,7 @@ def _device_limit(key: bytes, value: str | None, user_id: int | None, now: dt.da
     if not value or user_id is None or len(value) > 100:
         return None
     parts = value.split(".")
-    if len(parts) != 3 or not parts[0].isascii() or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not all(_DIGITS.fullmatch(part) for part in parts[:2]):
         return None
     body = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_mac(key, "device", body), parts[2]) or int(parts[0]) != user_id:
