@@ -481,8 +481,10 @@ def test_logins_in_flight_do_not_hold_up_other_requests(
     finally:
         security._dummy_hash.cache_clear()
     assert slow.verifies == n and order.count("login") == n
-    # The other request came back while the logins were still in flight (none of them had finished).
-    assert order.index("static") == 0, order
+    # The other request came back while the logins were still in flight (before the old code had
+    # even let the first of them finish, it answered after all twenty; here it is normally first — half
+    # leaves room for a machine busy with other work).
+    assert order.index("static") < n // 2, order
 
 
 # --- 5. cookies: __Host- over HTTPS, plain name in development -----------------------------------
