@@ -561,3 +561,14 @@ def test_a_planted_csrf_cookie_with_its_own_value_as_token_is_refused(
         response = victim.post("/anmelden", data={"email": STAB, "password": PASSWORD, "csrf_token": planted})
         assert response.status_code == 403
         assert "pp_session" not in victim.cookies
+
+
+def test_an_oversized_password_in_the_login_form_is_refused_before_any_work(
+    app: FastAPI, services: Services, db: Database, hasher: CountingHasher
+) -> None:
+    people(services, db)
+    hasher.reset()
+    with _from(app, "192.0.2.1") as browser:
+        response = page_login(browser, STAB, "x" * 1025)
+    assert response.status_code == 422 and "Passwort: zu lang – höchstens 1024 Zeichen." in response.text
+    assert hasher.verifies == 0
