@@ -33,6 +33,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englisc
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
 # Enough for any sensible password plus its line break; more is refused, never read into memory.
 _STDIN_LIMIT = 4096
+# uvicorn would otherwise take the client address from X-Forwarded-For of any local peer; the application
+# decides that itself from PARTNERPROJEKTE_TRUSTED_PROXIES (default: none), so uvicorn must not rewrite it.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
 
 
 def _read_password_stdin() -> str:
@@ -200,7 +203,8 @@ def web_serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(
             f"Achtung: {host} ist von anderen Rechnern erreichbar. Nur hinter einem Reverse-Proxy mit TLS "
-            "betreiben und PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse setzen.",
+            "betreiben, PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse und "
+            "PARTNERPROJEKTE_TRUSTED_PROXIES auf dessen Adresse setzen.",
             err=True,
         )
     typer.echo(f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/docs")
@@ -208,9 +212,6 @@ def web_serve(
         create_app(svc.settings, svc.db),
         host=host,
         port=port,
-        # Client addresses (login throttling) from X-Forwarded-For only when a proxy on this host sends it.
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
+        **UVICORN_OPTIONS,
         log_level="info",
     )

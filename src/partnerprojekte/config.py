@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from partnerprojekte.rules.thresholds import CriteriaThresholds
 
@@ -67,6 +68,32 @@ class Settings(BaseSettings):
     max_proposal_bytes: int = Field(1_000_000, ge=1_000)
     mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated
+    # ("10.0.0.5, 10.1.0.0/24"). Empty (the default): the connection's own peer address is the client.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """Accept a comma-separated string (the environment) as well as a list."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _known_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Each entry is an IP address or network (normalised, e.g. ``10.1.0.0/24``)."""
+        result = []
+        for entry in value:
+            try:
+                result.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: „{entry}“ ist keine IP-Adresse und kein Netz "
+                    "(z. B. 10.0.0.5 oder 10.1.0.0/24)"
+                ) from None
+        return tuple(result)
 
     @field_validator("approvals")
     @classmethod

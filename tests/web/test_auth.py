@@ -47,11 +47,13 @@ def login(client: TestClient, email: str = STAB, password: str = PASSWORD, **kwa
     return dict(response.json())
 
 
-def set_cookie_attributes(header: str) -> dict[str, str]:
-    cookie = SimpleCookie()
-    cookie.load(header)
-    morsel = cookie["pp_session"]
-    return {k: str(v) for k, v in morsel.items() if v}
+def set_cookie_attributes(headers: list[str], name: str = "pp_session") -> dict[str, str]:
+    for header in headers:
+        cookie = SimpleCookie()
+        cookie.load(header)
+        if name in cookie:
+            return {k: str(v) for k, v in cookie[name].items() if v}
+    raise AssertionError(f"no Set-Cookie for {name} in {headers}")
 
 
 # --- passwords -----------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ def test_login_sets_session_cookie_and_returns_me(client: TestClient, login_read
     me = response.json()
     assert me["email"] == STAB and me["role"] == "arbeitsstab" and me["auth"] == "session"
     assert me["csrf_token"]
-    attrs = set_cookie_attributes(response.headers["set-cookie"])
+    attrs = set_cookie_attributes(response.headers.get_list("set-cookie"))
     assert attrs["httponly"] and attrs["path"] == "/" and attrs["samesite"].lower() == "lax"
     assert "secure" not in attrs  # plain http on 127.0.0.1 in development
     assert int(attrs["max-age"]) == 24 * 3600
@@ -119,7 +121,9 @@ def test_cookie_is_secure_outside_local_development(db: Database, login_ready: N
     assert not cookie_secure(Settings())
     with TestClient(create_app(settings, db), base_url="https://partnerprojekte.nrw.example") as client:
         response = client.post("/api/v1/session", json={"email": STAB, "password": PASSWORD})
-        assert "secure" in set_cookie_attributes(response.headers["set-cookie"])
+        # Over HTTPS the cookie carries the __Host- prefix (Secure, Path=/, no Domain).
+        attrs = set_cookie_attributes(response.headers.get_list("set-cookie"), "__Host-pp_session")
+        assert "secure" in attrs and attrs["path"] == "/" and "domain" not in attrs
         assert response.headers["strict-transport-security"].startswith("max-age=")
 
 

@@ -151,6 +151,26 @@ class LoginAttemptRow(Base):
     success: Mapped[bool] = mapped_column(Boolean)
 
 
+class LoginCounterRow(Base):
+    """Login attempts counted per key (e-mail, client address, known device), reserved before the
+    password is checked: the row is locked while one attempt decides, so parallel attempts cannot pass."""
+
+    __tablename__ = "login_counters"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # Attempts that were not successes (one reserved in flight counts until its outcome is known).
+    failures: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WebSecretRow(Base):
+    """A secret of the web application (signing keys), made on first use and shared by every process."""
+
+    __tablename__ = "web_secrets"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class ProposalRow(Base):
     """The current state of a proposal; its history lives in revisions and the audit log."""
 

@@ -36,8 +36,9 @@ from partnerprojekte.states.workflow import Actor, EventInput
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import (
     authentication,
-    client_key,
     database,
+    finish_login,
+    password_login,
     require_actor,
     require_api_csrf,
     services,
@@ -62,14 +63,7 @@ from partnerprojekte.web.schemas import (
     SubmitOut,
     TransitionEvent,
 )
-from partnerprojekte.web.security import (
-    SESSION_COOKIE,
-    authenticate,
-    cookie_secure,
-    discard_session,
-    end_session,
-    start_session,
-)
+from partnerprojekte.web.security import end_session, session_cookie_name
 
 DESCRIPTION = """\
 Programmierschnittstelle für die Qualifizierung der Partnerprojekte der Ruhr-Konferenz.
@@ -245,11 +239,8 @@ def _me(actor: Actor, via: str, csrf: str | None) -> MeOut:
 @_login_router.post("/session", response_model=MeOut, openapi_extra={"security": []}, tags=["Anmeldung"])
 def login(body: LoginBody, request: Request, response: Response) -> MeOut:
     """Mit E-Mail und Passwort anmelden: setzt das Sitzungs-Cookie und liefert die Person mit CSRF-Token."""
-    db = database(request)
-    actor = authenticate(db, body.email, body.password, client_key=client_key(request))
-    # A fresh session id on every login: a session planted before the login is never promoted.
-    discard_session(db, request.cookies.get(SESSION_COOKIE))
-    csrf = start_session(db, actor, response, secure=cookie_secure(settings(request)))
+    actor = password_login(request, body.email, body.password)
+    csrf = finish_login(request, actor, response)
     return _me(actor, "session", csrf)
 
 
@@ -509,7 +500,7 @@ def install_openapi(app: FastAPI) -> None:
         schemas["Proposal"] = proposal
         components["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer", "description": "API-Token (pp_…)"},
-            "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+            "session": {"type": "apiKey", "in": "cookie", "name": session_cookie_name(app.state.settings)},
         }
         schema["security"] = [{"bearer": []}, {"session": []}]
         app.openapi_schema = schema

@@ -17,7 +17,7 @@ from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.services import Services
 from partnerprojekte.web import errors
 from partnerprojekte.web.deps import STATE_NEW_CSRF, set_csrf_cookie
-from partnerprojekte.web.security import cookie_secure
+from partnerprojekte.web.security import cookie_secure, prepare_login
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.services = Services(db, settings)
+    prepare_login()
     app.include_router(api.router, prefix=API_PREFIX)
     page_renderer = None
     if importlib.util.find_spec("partnerprojekte.web.pages") is not None:

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from partnerprojekte.errors import DomainError
-from partnerprojekte.web.deps import client_key, current_actor, database, require_csrf, settings
+from partnerprojekte.web.deps import (
+    CSRF_FIELD,
+    check_csrf,
+    current_actor,
+    database,
+    finish_login,
+    password_login,
+    require_csrf,
+)
 from partnerprojekte.web.errors import LoginThrottled
 from partnerprojekte.web.page_support import HOME, safe_next, text
 from partnerprojekte.web.security import (
     MAX_FAILURES,
-    SESSION_COOKIE,
+    PASSWORD_MAX_LENGTH,
     THROTTLE_WINDOW,
-    authenticate,
-    cookie_secure,
-    discard_session,
     end_session,
-    start_session,
 )
 from partnerprojekte.web.templating import redirect, render
 
@@ -53,10 +59,20 @@ def login_form(request: Request, weiter: str | None = None) -> Response:
     return _login_page(request, "", safe_next(weiter) or "", [])
 
 
-@router.post("/anmelden", include_in_schema=False, dependencies=[Depends(require_csrf)])
+@router.post("/anmelden", include_in_schema=False)
 async def login(request: Request) -> Response:
-    """Check e-mail and password, open a session and go on; a failure re-renders the form with why."""
+    """Check e-mail and password, open a session and go on; a failure re-renders the form with why.
+
+    Only reading the form happens on the event loop; the CSRF check, the database and argon2 run in the
+    thread pool, so that logins in progress never hold up other requests.
+    """
     form = await request.form()
+    return await run_in_threadpool(_login, request, form)
+
+
+def _login(request: Request, form: FormData) -> Response:
+    given = form.get(CSRF_FIELD)
+    check_csrf(request, given if isinstance(given, str) else None)
     email, password = text(form, "email"), form.get("password")
     target = safe_next(text(form, "weiter"))
     errors: list[str] = []
@@ -64,12 +80,13 @@ async def login(request: Request) -> Response:
         errors.append("Bitte geben Sie Ihre E-Mail-Adresse ein.")
     if not isinstance(password, str) or not password:
         errors.append("Bitte geben Sie Ihr Passwort ein.")
+    elif len(password) > PASSWORD_MAX_LENGTH:
+        errors.append(f"Passwort: zu lang – höchstens {PASSWORD_MAX_LENGTH} Zeichen.")
     if errors:
         return _login_page(request, email, target or "", errors, status=422)
     assert isinstance(password, str)
-    db = database(request)
     try:
-        actor = authenticate(db, email, password, client_key=client_key(request))
+        actor = password_login(request, email, password)
     except DomainError as exc:
         status = 429 if isinstance(exc, LoginThrottled) else 401
         page = _login_page(request, email, target or "", [str(exc)], status=status)
@@ -77,9 +94,7 @@ async def login(request: Request) -> Response:
             page.headers["Retry-After"] = str(exc.retry_after)
         return page
     response = redirect(request, target or HOME[actor.role], f"Willkommen, {actor.name}.")
-    # A fresh session on every login: a session planted before the login is never promoted.
-    discard_session(db, request.cookies.get(SESSION_COOKIE))
-    start_session(db, actor, response, secure=cookie_secure(settings(request)))
+    finish_login(request, actor, response)
     return response
 
 

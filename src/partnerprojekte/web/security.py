@@ -1,8 +1,9 @@
 """Authentication: argon2id passwords, throttled logins, browser sessions and API tokens.
 
-Sessions. The cookie ``pp_session`` holds a random token (``secrets.token_urlsafe``); the table
-``web_sessions`` keeps only its SHA-256, so a leaked database copy opens no session. A session ends after
-8 hours without a request or 24 hours after login, whichever comes first. The cookie is ``HttpOnly``
+Sessions. The cookie ``pp_session`` (``__Host-pp_session`` over HTTPS, see ``cookie_name``) holds a
+random token (``secrets.token_urlsafe``); the table ``web_sessions`` keeps only its SHA-256, so a leaked
+database copy opens no session. A session ends after 8 hours without a request or 24 hours after login,
+whichever comes first. The cookie is ``HttpOnly``
 (no script reads it), ``Path=/``, ``Secure`` unless the application runs on plain ``http://`` on the
 loopback address in development (see ``cookie_secure``), and ``SameSite=Lax``: ``Strict`` would send no
 cookie on the first navigation from another site, so a reviewer who follows the link in a notification
@@ -21,9 +22,12 @@ can only log in that way. It is deliberately not implemented yet.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
 import math
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +42,14 @@ from sqlalchemy import delete, select, update
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ApiTokenRow, LoginAttemptRow, UserRow, WebSessionRow
+from partnerprojekte.db.schema import (
+    ApiTokenRow,
+    LoginAttemptRow,
+    LoginCounterRow,
+    UserRow,
+    WebSecretRow,
+    WebSessionRow,
+)
 from partnerprojekte.errors import NotFound, ValidationError
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.errors import AuthenticationFailed, LoginThrottled
@@ -98,6 +109,12 @@ def _dummy_hash() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
+def prepare_login() -> None:
+    """Make the dummy hash now (at start-up), not in the first login for an unknown address: that one
+    would otherwise cost a hash more than a login for an existing one, and so tell them apart."""
+    _dummy_hash()
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash of a password (with its own random salt)."""
     return _hasher().hash(password)
@@ -154,72 +171,231 @@ def actor_for_email(db: Database, email: str) -> Actor | None:
         return _actor(user) if user is not None and user.active else None
 
 
-def _keys(email: str, client_key: str) -> tuple[str, str]:
-    return f"email:{_normalise_email(email)}"[:300], f"client:{client_key}"[:300]
+# --- login limits --------------------------------------------------------------------------------
+#
+# Every attempt is counted on its keys *before* the password is checked, in one transaction that locks
+# the counter rows (INSERT … ON CONFLICT DO NOTHING, then SELECT … FOR UPDATE; SQLite's write lock does
+# the same): parallel attempts queue on the row and each sees the count of the ones before it, so a burst
+# can never check more passwords than the limit allows. An attempt that fails stays counted; a success
+# takes its own count back (client address) or clears the counter (account, known device).
+#
+# Keys and what they do:
+# - ``client:<address>`` (IPv6: its /64): at most MAX_FAILURES failures, then blocked until
+#   THROTTLE_WINDOW after the first of them. Stops one client from guessing across many accounts.
+# - ``email:<address>``: MAX_FAILURES failures are free; after that each further attempt must wait a delay
+#   that starts at ACCOUNT_BASE_DELAY and doubles with each failure, capped at THROTTLE_WINDOW. The account
+#   is slowed, never locked for good: whoever guesses at someone's address cannot shut them out.
+# - ``device:<id>``: replaces the account key when the browser shows a valid "known device" cookie that an
+#   earlier successful login of this same person left (signed, see ``device_cookie``). The owner's own
+#   browser therefore logs in even while strangers are guessing at the address; a stolen cookie buys its
+#   thief only the same slow budget on a key of its own.
+
+DEVICE_COOKIE = "pp_device"
+KNOWN_DEVICE_VALID = dt.timedelta(days=180)
+ACCOUNT_BASE_DELAY = dt.timedelta(minutes=1)
+# An account's failures are forgotten after this long without a new one.
+ACCOUNT_FORGET = dt.timedelta(hours=1)
+COUNTERS_KEPT = dt.timedelta(days=1)
+_DIGITS = re.compile(r"[0-9]{1,12}")
+_SECRET_NAME = "signing-key"  # noqa: S105 - the name of the row, not the secret
 
 
-def _retry_after(db: Database, key: str, now: dt.datetime, *, reset_on_success: bool) -> int:
+@dataclass(frozen=True)
+class _Limit:
+    key: str
+    # True: a hard limit per window (client address); False: a growing delay (account, device).
+    hard: bool
+
+
+def _client_limit(client_key: str) -> _Limit:
+    return _Limit(f"client:{client_key}"[:300], hard=True)
+
+
+def _account_limit(email: str) -> _Limit:
+    return _Limit(f"email:{_normalise_email(email)}"[:300], hard=False)
+
+
+def account_delay(failures: int) -> dt.timedelta:
+    """How long an account waits after ``failures`` failures (zero below MAX_FAILURES)."""
+    if failures < MAX_FAILURES:
+        return dt.timedelta(0)
+    # Capped before the power: the exponent of an old, long series must not overflow.
+    factor: int = 2 ** min(failures - MAX_FAILURES, 20)
+    return min(THROTTLE_WINDOW, ACCOUNT_BASE_DELAY * factor)
+
+
+def _counted(row: LoginCounterRow, limit: _Limit, now: dt.datetime) -> int:
+    """The failures that still count (0 once the window has passed or the account was left alone)."""
+    if limit.hard:
+        return row.failures if now < row.first_at + THROTTLE_WINDOW else 0
+    return row.failures if now < row.last_at + ACCOUNT_FORGET else 0
+
+
+def _wait(row: LoginCounterRow, limit: _Limit, now: dt.datetime) -> int:
     """Seconds until this key may try again (0: now)."""
-    since = now - THROTTLE_WINDOW
-    with db.read() as s:
-        if reset_on_success:
-            # A successful login for this e-mail forgives the failures before it.
-            last_ok = s.scalar(
-                select(LoginAttemptRow.at)
-                .where(
-                    LoginAttemptRow.key == key, LoginAttemptRow.success.is_(True), LoginAttemptRow.at > since
-                )
-                .order_by(LoginAttemptRow.at.desc())
-                .limit(1)
-            )
-            since = max(since, last_ok) if last_ok is not None else since
-        failures = list(
-            s.scalars(
-                select(LoginAttemptRow.at)
-                .where(
-                    LoginAttemptRow.key == key, LoginAttemptRow.success.is_(False), LoginAttemptRow.at > since
-                )
-                .order_by(LoginAttemptRow.at.desc())
-                .limit(MAX_FAILURES)
-            )
-        )
-    if len(failures) < MAX_FAILURES:
-        return 0
-    # The oldest of the last MAX_FAILURES failures must leave the window before another try.
-    return max(1, math.ceil((failures[-1] + THROTTLE_WINDOW - now).total_seconds()))
+    failures = _counted(row, limit, now)
+    if limit.hard:
+        if failures < MAX_FAILURES:
+            return 0
+        return max(1, math.ceil((row.first_at + THROTTLE_WINDOW - now).total_seconds()))
+    until = row.last_at + account_delay(failures)
+    return 0 if failures < MAX_FAILURES or until <= now else max(1, math.ceil((until - now).total_seconds()))
 
 
-def _record(db: Database, keys: tuple[str, ...], now: dt.datetime, *, success: bool) -> None:
+def _insert(db: Database) -> Any:
+    # The dialect's own INSERT for ON CONFLICT (both spell it alike).
+    if db.is_postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def _reserve(db: Database, limits: list[_Limit], now: dt.datetime) -> None:
+    """Count one attempt on every key, atomically, or count none and raise ``LoginThrottled``."""
+    insert = _insert(db)
+    wait = 0
     with db.write() as s:
-        s.add_all(LoginAttemptRow(key=k, at=now, success=success) for k in keys)
+        rows: list[tuple[_Limit, LoginCounterRow]] = []
+        # One key after the other in a fixed order: two attempts never wait for each other in a circle.
+        for limit in sorted(limits, key=lambda item: item.key):
+            s.execute(
+                insert(LoginCounterRow)
+                .values(key=limit.key, failures=0, first_at=now, last_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            row = s.scalars(
+                select(LoginCounterRow)
+                .where(LoginCounterRow.key == limit.key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            rows.append((limit, row))
+            wait = max(wait, _wait(row, limit, now))
+        if wait:
+            # Nothing is counted for a refused attempt (the rollback also drops rows just inserted).
+            raise LoginThrottled(wait)
+        for limit, row in rows:
+            if _counted(row, limit, now) == 0:
+                row.failures, row.first_at = 1, now
+            else:
+                row.failures += 1
+            row.last_at = now
+
+
+def _settle(db: Database, limits: list[_Limit], now: dt.datetime, *, success: bool) -> None:
+    """After the password check: a success gives back what it reserved; log the outcome."""
+    with db.write() as s:
+        if success:
+            for limit in sorted(limits, key=lambda item: item.key):
+                if limit.hard:
+                    # An attacker who owns one account must not clear their address's failures with it.
+                    s.execute(
+                        update(LoginCounterRow)
+                        .where(LoginCounterRow.key == limit.key, LoginCounterRow.failures > 0)
+                        .values(failures=LoginCounterRow.failures - 1)
+                    )
+                else:
+                    s.execute(delete(LoginCounterRow).where(LoginCounterRow.key == limit.key))
+        s.add_all(LoginAttemptRow(key=limit.key, at=now, success=success) for limit in limits)
         s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < now - ATTEMPTS_KEPT))
+        # Old counters of anyone; rows another attempt holds are skipped (no waiting, no deadlock).
+        stale = (
+            select(LoginCounterRow.key)
+            .where(LoginCounterRow.last_at < now - COUNTERS_KEPT)
+            .with_for_update(skip_locked=True)
+        )
+        s.execute(delete(LoginCounterRow).where(LoginCounterRow.key.in_(stale)))
 
 
-def authenticate(db: Database, email: str, password: str, *, client_key: str) -> Actor:
+# --- signed values (known device, login CSRF token) ---------------------------------------------
+
+
+def signing_key(db: Database) -> bytes:
+    """The application's signing key: made on first use and kept in the database, so that every
+    process of the application signs alike without a secret to configure."""
+    with db.read() as s:
+        value = s.scalar(select(WebSecretRow.value).where(WebSecretRow.name == _SECRET_NAME))
+    if value is None:
+        with db.write() as s:
+            s.execute(
+                _insert(db)(WebSecretRow)
+                .values(name=_SECRET_NAME, value=secrets.token_urlsafe(48))
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            value = s.scalar(select(WebSecretRow.value).where(WebSecretRow.name == _SECRET_NAME))
+    assert value is not None
+    return value.encode("ascii")
+
+
+def _mac(key: bytes, purpose: str, value: str) -> str:
+    digest = hmac.new(key, f"{purpose}|{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def device_cookie(key: bytes, user_id: int, now: dt.datetime) -> str:
+    """A "known device" cookie value for a person who just logged in: ``<user id>.<issued>.<mac>``."""
+    body = f"{user_id}.{int(now.timestamp())}"
+    return f"{body}.{_mac(key, 'device', body)}"
+
+
+def _device_limit(key: bytes, value: str | None, user_id: int | None, now: dt.datetime) -> _Limit | None:
+    """The counter key of a valid known-device cookie of this very person, else None."""
+    if not value or user_id is None or len(value) > 100:
+        return None
+    parts = value.split(".")
+    if len(parts) != 3 or not all(_DIGITS.fullmatch(part) for part in parts[:2]):
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(_mac(key, "device", body), parts[2]) or int(parts[0]) != user_id:
+        return None
+    issued = dt.datetime.fromtimestamp(int(parts[1]), dt.UTC)
+    if not now - KNOWN_DEVICE_VALID < issued <= now + dt.timedelta(minutes=5):
+        return None
+    return _Limit(f"device:{parts[2][:32]}", hard=False)
+
+
+def csrf_form_token(key: bytes, cookie: str) -> str:
+    """The token a login form carries for the anonymous CSRF cookie ``cookie`` (never the value itself)."""
+    return _mac(key, "login-csrf", cookie)
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+
+def authenticate(
+    db: Database,
+    email: str,
+    password: str,
+    *,
+    client_key: str,
+    device: str | None = None,
+    key: bytes | None = None,
+) -> Actor:
     """The actor for a correct e-mail and password; ``AuthenticationFailed`` or ``LoginThrottled`` if not.
 
-    At most ``MAX_FAILURES`` failures per ``THROTTLE_WINDOW`` per e-mail address and per client address,
-    counted in ``login_attempts`` so that every process of the application sees the same numbers. A
-    throttled attempt is refused before the password is checked (else guessing would simply go on).
+    The attempt is counted (see "login limits" above) before the password is checked, so a throttled
+    attempt costs no argon2 work and a burst checks at most as many passwords as the limits allow.
+    Every attempt that is not throttled verifies exactly one argon2 hash, whether the address exists or
+    not, the account is active or not, a password is set or not: the answer takes the same work.
+    ``device`` is the browser's known-device cookie, checked with ``key`` (see ``signing_key``).
     """
     now = db.clock()
-    email_key, client = _keys(email, client_key)
-    wait = max(
-        _retry_after(db, email_key, now, reset_on_success=True),
-        # An attacker who owns one account must not reset the counter of their address by using it.
-        _retry_after(db, client, now, reset_on_success=False),
-    )
-    if wait:
-        raise LoginThrottled(wait)
     with db.read() as s:
         user = s.scalar(select(UserRow).where(UserRow.email == _normalise_email(email)))
         stored = user.password_hash if user is not None and user.active else None
-        actor = _actor(user) if user is not None else None
+        actor = _actor(user) if user is not None and user.active else None
+    own_device = _device_limit(key, device, actor.user_id if actor else None, now) if key else None
+    limits = [_client_limit(client_key), own_device or _account_limit(email)]
+    _reserve(db, limits, now)
     ok = verify_password(stored or _dummy_hash(), password) and stored is not None
     if not ok or actor is None:
-        _record(db, (email_key, client), now, success=False)
+        _settle(db, limits, now, success=False)
         raise AuthenticationFailed()
-    _record(db, (email_key, client), now, success=True)
+    # A success also forgives the account key when it came through a known device.
+    _settle(db, [*limits, _account_limit(email)] if own_device else limits, now, success=True)
     assert stored is not None
     if _hasher().check_needs_rehash(stored):
         # Parameters raised since the hash was made: store a fresh one while we know the password.
@@ -249,6 +425,40 @@ def cookie_secure(settings: Settings) -> bool:
     return not (parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS)
 
 
+def cookie_name(base: str, *, secure: bool) -> str:
+    """``__Host-<base>`` where cookies are ``Secure`` (served over HTTPS), else ``base``.
+
+    With the prefix a browser keeps the cookie only if it came over HTTPS from exactly this host with
+    ``Path=/`` and no ``Domain``: no sibling subdomain and no plain-HTTP page can plant or overwrite it.
+    Development on ``http://127.0.0.1`` keeps the plain name (browsers refuse the prefix without HTTPS).
+    """
+    return f"__Host-{base}" if secure else base
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """The name of the session cookie under these settings."""
+    return cookie_name(SESSION_COOKIE, secure=cookie_secure(settings))
+
+
+def device_cookie_name(settings: Settings) -> str:
+    """The name of the known-device cookie under these settings."""
+    return cookie_name(DEVICE_COOKIE, secure=cookie_secure(settings))
+
+
+def remember_device(response: Response, key: bytes, user_id: int, now: dt.datetime, *, secure: bool) -> None:
+    """Set the known-device cookie after a successful login (it outlives the session and the logout)."""
+    response.set_cookie(
+        cookie_name(DEVICE_COOKIE, secure=secure),
+        device_cookie(key, user_id, now),
+        max_age=int(KNOWN_DEVICE_VALID.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        # Only ever read by our own login form's POST.
+        samesite="strict",
+    )
+
+
 def start_session(db: Database, actor: Actor, response: Response, *, secure: bool) -> str:
     """Open a session for the actor and set its cookie on the response; returns the CSRF token."""
     token = secrets.token_urlsafe(32)
@@ -272,7 +482,7 @@ def start_session(db: Database, actor: Actor, response: Response, *, secure: boo
             )
         )
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE, secure=secure),
         token,
         max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
         path="/",
@@ -319,10 +529,11 @@ def discard_session(db: Database, token: str | None) -> None:
 
 def end_session(db: Database, request: Request, response: Response) -> None:
     """End the request's session (if any) and tell the browser to forget the cookie."""
-    discard_session(db, request.cookies.get(SESSION_COOKIE))
     settings = getattr(request.app.state, "settings", None)
     secure = cookie_secure(settings) if isinstance(settings, Settings) else True
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
+    name = cookie_name(SESSION_COOKIE, secure=secure)
+    discard_session(db, request.cookies.get(name))
+    response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 # --- API tokens ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import wording
 from partnerprojekte.web.deps import csrf_token, current_actor, settings
 from partnerprojekte.web.proposal_form import field_id
-from partnerprojekte.web.security import cookie_secure
+from partnerprojekte.web.security import cookie_name, cookie_secure
 
 FLASH_COOKIE = "pp_meldung"
 FLASH_KINDS = ("erfolg", "hinweis")
@@ -110,12 +110,18 @@ def set_flash(response: Response, text: str, *, kind: str = "erfolg", secure: bo
     """Leave a German message for the next page (the one the redirect leads to)."""
     value = quote(f"{kind}|{text}", safe="")
     response.set_cookie(
-        FLASH_COOKIE, value, max_age=120, path="/", httponly=True, samesite="lax", secure=secure
+        cookie_name(FLASH_COOKIE, secure=secure),
+        value,
+        max_age=120,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=secure,
     )
 
 
 def _pop_flash(request: Request) -> tuple[str, str] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
+    raw = request.cookies.get(cookie_name(FLASH_COOKIE, secure=cookie_secure(settings(request))))
     if not raw:
         return None
     kind, _, text = unquote(raw).partition("|")
@@ -163,7 +169,8 @@ def render(
     html = environment().get_template(template).render(data)
     response = HTMLResponse(html, status_code=status)
     if flash is not None:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        secure = cookie_secure(settings(request))
+        response.delete_cookie(cookie_name(FLASH_COOKIE, secure=secure), path="/", secure=secure)
     # Pages show personal data: no shared cache may keep them.
     response.headers.setdefault("Cache-Control", "no-store")
     return response
