@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
@@ -160,7 +161,8 @@ async def require_csrf(request: Request) -> None:
     """
     if request.method in SAFE_METHODS:
         return
-    auth = authentication(request)
+    # The session lookup reads the database: in the thread pool, not in the event loop.
+    auth = await run_in_threadpool(authentication, request)
     if auth.via == "token":
         return
     expected = auth.session.csrf_token if auth.session is not None else request.cookies.get(CSRF_COOKIE)

@@ -29,6 +29,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from partnerprojekte.errors import (
@@ -275,6 +276,13 @@ def _respond(request: Request, status: int, payload: dict[str, Any], headers: di
     return response
 
 
+async def _respond_off_loop(
+    request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    """``_respond`` in the thread pool: an error page may look up the session (the database)."""
+    return await run_in_threadpool(_respond, request, status, payload, headers)
+
+
 def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> None:
     """Register the exception handlers of the mapping table on ``app``."""
     app.state.error_page = page_renderer
@@ -283,25 +291,28 @@ def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> 
         if isinstance(exc, NotAuthenticated) and not is_api(request):
             return login_redirect(request)
         status, payload, headers = _payload(exc)
-        return _respond(request, status, payload, headers)
+        return await _respond_off_loop(request, status, payload, headers)
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = german_request_errors(exc.errors())
         message = "Ungültige Eingabe: " + "; ".join(str(e) for e in errors)
-        return _respond(request, 422, error_body(message, "invalid", fields=fields_json(errors)), {})
+        payload = error_body(message, "invalid", fields=fields_json(errors))
+        return await _respond_off_loop(request, 422, payload, {})
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = _http_message(exc)
         headers = dict(exc.headers or {})
-        return _respond(request, exc.status_code, error_body(message, _http_kind(exc.status_code)), headers)
+        payload = error_body(message, _http_kind(exc.status_code))
+        return await _respond_off_loop(request, exc.status_code, payload, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Logged with its traceback for the operator; the person sees a German sentence, never a trace.
         log.exception("Unerwarteter Fehler bei %s %s", request.method, request.url.path, exc_info=exc)
         # This answer leaves outside the application's middleware: it brings its own safety headers.
-        return _respond(request, 500, error_body(_HTTP_MESSAGES[500], "error"), dict(_BARE_HEADERS))
+        payload = error_body(_HTTP_MESSAGES[500], "error")
+        return await _respond_off_loop(request, 500, payload, dict(_BARE_HEADERS))
 
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)

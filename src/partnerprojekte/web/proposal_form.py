@@ -237,7 +237,9 @@ class ProposalForm:
         doc["handlungsfelder"] = self._rows("handlungsfelder", row_map)
         if text("themenforum"):
             forum = text("themenforum")
-            doc["themenforum"] = int(forum) if forum.isdigit() and len(forum) < 4 else forum
+            doc["themenforum"] = (
+                int(forum) if forum.isascii() and forum.isdigit() and len(forum) < 4 else forum
+            )
         area: dict[str, Any] = {"places": split_places(self.value("effect_area.places"))}
         if text("effect_area.scope"):
             area["scope"] = text("effect_area.scope")
