@@ -203,7 +203,9 @@ def web_serve(
             "betreiben und PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse setzen.",
             err=True,
         )
-    typer.echo(f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/docs")
+    typer.echo(
+        f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/openapi.json"
+    )
     uvicorn.run(
         create_app(svc.settings, svc.db),
         host=host,

@@ -92,6 +92,21 @@ class UnsupportedMediaType(DomainError):
     """A request body in a format the endpoint does not read."""
 
 
+class RequestTooLarge(StarletteHTTPException):
+    """A request body over the configured limit (413).
+
+    An HTTP exception, not a domain error: it is raised while the body is read, where FastAPI lets only
+    HTTP exceptions through (any other error there becomes a 400).
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit >= 1_048_576:
+            size = f"{limit / 1_048_576:.1f} MiB".replace(".", ",")
+        else:
+            size = f"{limit:,} Bytes".replace(",", ".")
+        super().__init__(413, f"Die Anfrage ist zu groß: höchstens {size} sind erlaubt.")
+
+
 # Renders an error as an HTML page: (request, status, error payload) -> response. The pages module
 # may provide ``render_error`` with this signature; otherwise a minimal German page is shown.
 ErrorPageRenderer = Callable[[Request, int, Mapping[str, Any]], Response]
@@ -331,10 +346,12 @@ _KNOWN_DETAILS = {
 
 def _http_message(exc: StarletteHTTPException) -> str:
     """A German message for an HTTP error raised by Starlette or FastAPI (their texts are English)."""
+    if isinstance(exc, RequestTooLarge):
+        return str(exc.detail)
     if isinstance(exc.detail, str) and exc.detail in _KNOWN_DETAILS:
         return _KNOWN_DETAILS[exc.detail]
     return _HTTP_MESSAGES.get(exc.status_code, f"Die Anfrage ist gescheitert (Status {exc.status_code}).")
 
 
 def _http_kind(status: int) -> str:
-    return {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(status, "error")
+    return {401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}.get(status, "error")

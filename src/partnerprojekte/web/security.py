@@ -40,6 +40,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApiTokenRow, LoginAttemptRow, UserRow, WebSessionRow
 from partnerprojekte.errors import NotFound, ValidationError
+from partnerprojekte.formats import check_text
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.errors import AuthenticationFailed, LoginThrottled
 
@@ -338,6 +339,7 @@ class IssuedToken:
 
 def issue_api_token(db: Database, user_email: str, name: str) -> IssuedToken:
     """Create an API token for an active user; only its SHA-256 is stored."""
+    check_text(name, "Name des Tokens")
     name = name.strip()
     if not name:
         raise ValidationError("--name: Der Name des Tokens darf nicht leer sein.")
