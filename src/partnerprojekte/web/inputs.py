@@ -8,14 +8,17 @@ hidden fields), so that none of them reaches PostgreSQL (which refuses NUL) or a
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import text_problem
 from partnerprojekte.web.errors import RequestTooLarge
-from partnerprojekte.web.proposal_form import FIELD_LABELS
+from partnerprojekte.web.proposal_form import FIELD_LABELS, ROW_LABELS
 
+_ROW_FIELD = re.compile(r"^([a-z_.]+)\[(\d{1,3})\]\.([a-z_]+)$")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # German names of the parameters and form fields the pages read themselves.
 _LABELS: dict[str, str] = {
@@ -48,6 +51,10 @@ def field_label(name: str) -> str:
     """The German name of a field, or its (shortened, cleaned) name as sent."""
     if name in _LABELS:
         return f"{_LABELS[name]} ({name})" if _LABELS[name] != name else name
+    row = _ROW_FIELD.match(name)
+    if row and row.group(1) in ROW_LABELS:
+        what, columns = ROW_LABELS[row.group(1)]
+        return f"{what} {int(row.group(2)) + 1}: {columns.get(row.group(3), row.group(3))} ({name})"
     shown = "".join(c for c in name[:40] if text_problem(c) is None)
     return f"Feld „{shown}“"
 
