@@ -614,8 +614,11 @@ def proposal_from_document(doc: object, *, source: str = "", path_prefix: str = 
     try:
         proposal = Proposal.model_validate(doc)
     except pydantic.ValidationError as exc:
+        bad_text = {e.path for e in errors}
         for error in exc.errors(include_url=False):
-            errors.append(_field_error(error, prefix, Proposal))
+            found = _field_error(error, prefix, Proposal)
+            if found.path not in bad_text:  # said already, without echoing the character
+                errors.append(found)
             ressort_invalid = ressort_invalid or tuple(error["loc"][:1]) == ("ressort",)
     ressort = doc.get("ressort")
     canonical: str | None = None

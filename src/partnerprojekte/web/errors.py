@@ -40,6 +40,7 @@ from partnerprojekte.errors import (
     TransitionRefused,
     ValidationError,
 )
+from partnerprojekte.formats import replace_forbidden
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,16 @@ def _show(value: Any) -> str:
     return f"„{text}“"
 
 
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return replace_forbidden(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) -> Response:
     message = html.escape(str(payload.get("error", {}).get("message", "")))
     body = (
@@ -283,6 +294,8 @@ def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) ->
 
 
 def _respond(request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]) -> Response:
+    # A message may quote the input: a lone surrogate in it could not even be encoded as UTF-8.
+    payload = _printable(payload)
     if is_api(request):
         return JSONResponse(payload, status_code=status, headers=headers)
     renderer: ErrorPageRenderer = getattr(request.app.state, "error_page", None) or _fallback_page
