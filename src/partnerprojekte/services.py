@@ -123,6 +123,11 @@ class Services:
         email = _check_email(email)
         check_text(name, "Name")
         check_text(organisation, "Organisation")
+        for label, value in (("Name", name), ("Organisation", organisation)):
+            if value and len(value.strip()) > NAME_MAX:
+                raise ValidationError(
+                    f"{label}: höchstens {NAME_MAX} Zeichen, gefunden: {len(value.strip())}."
+                )
         name = name.strip()
         if not name:
             raise ValidationError("--name: Der Name darf nicht leer sein.")
@@ -860,6 +865,10 @@ def _visibility(inp: EventInput, event: Event, actor: Actor, *, fires: bool) -> 
 
 def _approval_json(a: store.PendingApproval) -> dict[str, Any]:
     return {"user": a.email, "role": a.role.value, "at": a.created_at.isoformat(), "comment": a.comment}
+
+
+# The width of users.name and users.organisation: longer would fail in PostgreSQL.
+NAME_MAX = 200
 
 
 def _check_email(email: str) -> str:
