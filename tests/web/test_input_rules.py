@@ -22,12 +22,20 @@ from partnerprojekte.importer import parse_import
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
 from partnerprojekte.web.app import STATIC_DIR
+from partnerprojekte.web.security import set_password
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB
-from tests.web.conftest import bearer, error, submit
-from tests.web.test_pages import Browser, form_data, people, text_of  # noqa: F401 (fixture)
+from tests.web.conftest import PEOPLE, bearer, error, submit
+from tests.web.test_pages import PASSWORD, Browser, form_data, text_of
 
 API = "/api/v1"
+
+
+@pytest.fixture
+def people(tokens: dict[str, str], db: Database) -> None:
+    """Everyone of ``PEOPLE`` with the password of the page tests."""
+    for who in PEOPLE:
+        set_password(db, who, PASSWORD)
 
 
 def comments(db: Database) -> list[str]:
