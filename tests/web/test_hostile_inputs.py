@@ -116,7 +116,12 @@ def check(response: httpx.Response, payload: str, field: str) -> None:
     if "<" in payload and "html" in response.headers.get("content-type", ""):
         assert payload not in body, where
     if response.status_code == 422:
-        assert field in body, (where, field, body[:400])
+        if response.headers.get("content-type", "").startswith("application/json"):
+            detail = response.json()["error"]
+            paths = [f["path"] for f in detail.get("fields", [])]
+            assert any(field in p for p in paths) or f"{field}:" in detail["message"], (where, field, detail)
+        else:
+            assert field in body, (where, field, body[:400])
 
 
 # --- query parameters and URL paths ------------------------------------------------------------
