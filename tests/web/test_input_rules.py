@@ -26,7 +26,7 @@ from partnerprojekte.web.security import set_password
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB
 from tests.web.conftest import PEOPLE, bearer, error, submit
-from tests.web.test_pages import PASSWORD, Browser, form_data, text_of
+from tests.web.test_pages import PASSWORD, Browser, alert, form_data, text_of
 
 API = "/api/v1"
 
@@ -86,8 +86,9 @@ def test_the_submission_form_refuses_a_control_character_in_the_title(
     data = form_data(title="Ruhr-Lern\x0blabor", aktion="einreichen")
     response = browser.post("/vorschlaege/neu", data)
     assert response.status_code == 422
-    shown = page_error(response.text)
-    assert "Titel" in shown and "U+000B" in shown
+    # The form itself again, with the error at its input and the rest of what was typed.
+    assert "Titel: enthält das Steuerzeichen U+000B" in alert(response)
+    assert 'value="Kompetenzzentrum Bio-Security GmbH"' in response.text
     with db.read() as s:
         assert s.scalar(select(ProposalRow.id)) is None
 

@@ -16,9 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import text_problem
 from partnerprojekte.web.errors import RequestTooLarge
-from partnerprojekte.web.proposal_form import FIELD_LABELS, ROW_LABELS
+from partnerprojekte.web.proposal_form import FIELD_LABELS, ROW_LABELS, is_proposal_input
 
 _ROW_FIELD = re.compile(r"^([a-z_.]+)\[(\d{1,3})\]\.([a-z_]+)$")
+# The submission form validates its inputs as the proposal document and shows each error at its input,
+# keeping what was typed: there the net leaves the proposal's inputs to that validation.
+_PROPOSAL_FORM = re.compile(r"^/vorschlaege/(?:neu|[^/]+/ueberarbeiten)$")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # German names of the parameters and form fields the pages read themselves.
 _LABELS: dict[str, str] = {
@@ -77,7 +80,12 @@ async def refuse_bad_text(request: Request) -> None:
         _FORM_TYPES
     ):
         form = await request.form()
-        pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        proposal_form = _PROPOSAL_FORM.match(request.url.path) is not None
+        pairs += [
+            (k, v)
+            for k, v in form.multi_items()
+            if isinstance(v, str) and not (proposal_form and is_proposal_input(k))
+        ]
     errors = _errors(pairs)
     if errors:
         raise ValidationError(errors)

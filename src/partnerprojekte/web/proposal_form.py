@@ -307,6 +307,11 @@ class ProposalForm:
         return bool(self.field_errors or self.general_errors)
 
 
+def is_proposal_input(name: str) -> bool:
+    """Whether ``name`` is an input of the proposal form (validated, with its path, as the document)."""
+    return name in _TEXT_FIELDS or _ROW_NAME.match(name) is not None
+
+
 def input_name(path: str, row_map: Mapping[str, list[int]]) -> str | None:
     """The form field an error path concerns, or None if it concerns no single field."""
     match = _PATH_INDEX.match(path)
