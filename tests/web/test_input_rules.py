@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
+from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import CommentRow, ProposalRow, UserRow
 from partnerprojekte.errors import ValidationError
@@ -21,7 +23,7 @@ from partnerprojekte.ids import format_id
 from partnerprojekte.importer import parse_import
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
-from partnerprojekte.web.app import STATIC_DIR
+from partnerprojekte.web.app import STATIC_DIR, create_app
 from partnerprojekte.web.security import set_password
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB
@@ -326,3 +328,16 @@ def test_no_page_loads_anything_from_another_origin(app: FastAPI, people: None, 
     assert docs.status_code == 404
     assert "cdn" not in docs.text and "cdn" not in docs.headers["content-security-policy"]
     assert anonymous.get(f"{API}/openapi.json").status_code == 200
+
+
+def test_swagger_ui_when_switched_on_comes_from_this_server(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "swagger-ui-bundle.js").write_text("window.SwaggerUIBundle = function () {};")
+    (tmp_path / "swagger-ui.css").write_text("body {}")
+    app = create_app(Settings(api_docs_assets=tmp_path), db)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        docs = client.get(f"{API}/docs")
+        assert docs.status_code == 200
+        assert "/api/v1/docs-assets/swagger-ui-bundle.js" in docs.text
+        assert not re.findall(r"https?://(?!127\.0\.0\.1)", docs.text)
+        assert "https:" not in docs.headers["content-security-policy"]
+        assert client.get(f"{API}/docs-assets/swagger-ui.css").status_code == 200
