@@ -207,7 +207,9 @@ def web_serve(
             "PARTNERPROJEKTE_TRUSTED_PROXIES auf dessen Adresse setzen.",
             err=True,
         )
-    typer.echo(f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/docs")
+    typer.echo(
+        f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/openapi.json"
+    )
     uvicorn.run(
         create_app(svc.settings, svc.db),
         host=host,

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     arbeitsstab_mailbox: str | None = None
     timezone: str = "Europe/Berlin"
     max_proposal_bytes: int = Field(1_000_000, ge=1_000)
+    # Any request body (JSON, forms, also anonymous and chunked ones) above this is answered with 413;
+    # never below max_proposal_bytes, so that a proposal up to its own limit still gets through.
+    max_request_bytes: int = Field(1_048_576, ge=10_000)
+    # The Swagger UI at /api/v1/docs is off: it would load its script from a CDN. To switch it on, name
+    # a folder holding swagger-ui-bundle.js and swagger-ui.css (from the swagger-ui-dist package); they
+    # are then served from this application. /api/v1/openapi.json is always there.
+    api_docs_assets: Path | None = None
     mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated
@@ -124,6 +131,10 @@ class Settings(BaseSettings):
                         f"{', '.join(sorted(roles))} stammen, gefunden: {required}"
                     )
         return value
+
+    def request_body_limit(self) -> int:
+        """The largest request body accepted, in bytes."""
+        return max(self.max_request_bytes, self.max_proposal_bytes + 1)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the data directory."""

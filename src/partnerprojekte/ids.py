@@ -6,7 +6,7 @@ import re
 
 from partnerprojekte.errors import NotFound
 
-_ID = re.compile(r"^\s*(?:pp-?)?0*(\d{1,9})\s*$", re.IGNORECASE)
+_ID = re.compile(r"^\s*(?:pp-?)?0*(\d{1,9})\s*$", re.IGNORECASE | re.ASCII)
 
 
 def format_id(number: int) -> str:

@@ -21,6 +21,7 @@ from partnerprojekte.formats import (
     load_mapping_document,
     proposal_from_document,
     pydantic_errors_to_field_errors,
+    text_errors,
 )
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Criterion, Event, ReasonCode, Role, Visibility
@@ -104,6 +105,10 @@ def parse_import(
 ) -> tuple[ImportFile, list[Proposal], list[list[Proposal | None]]]:
     """Validate a whole import file before anything is written; every error names its path."""
     doc = load_mapping_document(data, source=source)
+    # JSON escapes bring control characters past the file check: refused here with their paths.
+    bad_text = text_errors(doc)
+    if bad_text:
+        raise ValidationError(bad_text, source=source)
     try:
         parsed = ImportFile.model_validate(doc)
     except PydanticError as exc:

@@ -17,6 +17,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ProposalRow, RessortRow, UserRow
 from partnerprojekte.db.store import Executor
 from partnerprojekte.errors import ConflictError, NotFound, TransitionRefused, ValidationError
+from partnerprojekte.formats import check_text
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import (
     CheckResult,
@@ -120,6 +121,13 @@ class Services:
     ) -> UserRow:
         """Create a user; ressort reviewers need a known Ressort, partners an organisation."""
         email = _check_email(email)
+        check_text(name, "Name")
+        check_text(organisation, "Organisation")
+        for label, value in (("Name", name), ("Organisation", organisation)):
+            if value and len(value.strip()) > NAME_MAX:
+                raise ValidationError(
+                    f"{label}: höchstens {NAME_MAX} Zeichen, gefunden: {len(value.strip())}."
+                )
         name = name.strip()
         if not name:
             raise ValidationError("--name: Der Name darf nicht leer sein.")
@@ -327,6 +335,8 @@ class Services:
         """Fire an event, or record an approval of an approval-gated event."""
         if event in (Event.SUBMIT, Event.REVISE):
             raise ValidationError(f"EVENT: „{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
+        check_text(inp.comment, "Kommentar")
+        check_text(inp.saeule_1_projekt, "Säule-1-Projekt")
         with self.db.transaction() as conn:
             actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             pending = [a for a in store.pending_approvals(conn, row) if a.event == event.value]
@@ -508,6 +518,7 @@ class Services:
         notify: bool = True,
     ) -> Outcome:
         """Make a Ressort responsible; the assignment history is kept and pending approvals discarded."""
+        check_text(abbreviation, "Ressort")
         ressort = load_reference().ressort(abbreviation).abbreviation
         with self.db.transaction() as conn:
             actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
@@ -562,6 +573,7 @@ class Services:
         at: dt.datetime | None = None,
     ) -> Outcome:
         """A reviewer confirms a ``needs_review`` criterion for the current revision."""
+        check_text(comment, "Begründung")
         with self.db.transaction() as conn:
             actor, at, row, facts = self._context(conn, proposal_id, actor_email, at)
             authorize_confirm(facts, actor, criterion, comment)
@@ -603,6 +615,7 @@ class Services:
         at: dt.datetime | None = None,
     ) -> Outcome:
         """Add a comment (internal, or for the partner)."""
+        check_text(text, "Kommentar")
         if not text.strip():
             raise ValidationError("TEXT: Der Kommentar darf nicht leer sein.")
         with self.db.transaction() as conn:
@@ -629,6 +642,7 @@ class Services:
         self, conn: Executor, proposal_id: int, actor_email: str, at: dt.datetime | None
     ) -> tuple[Actor, dt.datetime, store.ProposalState, ProposalFacts]:
         """Who acts, when, on which proposal, and what the workflow needs to know about it."""
+        check_text(actor_email, "E-Mail")
         found = store.load_context(conn, proposal_id, actor_email.strip().lower())
         actor = found[1] if found is not None else None
         if found is None or actor is None:
@@ -853,7 +867,12 @@ def _approval_json(a: store.PendingApproval) -> dict[str, Any]:
     return {"user": a.email, "role": a.role.value, "at": a.created_at.isoformat(), "comment": a.comment}
 
 
+# The width of users.name and users.organisation: longer would fail in PostgreSQL.
+NAME_MAX = 200
+
+
 def _check_email(email: str) -> str:
+    check_text(email, "E-Mail")
     email = email.strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > EMAIL_MAX or any(c in email for c in ' \r\n<>,;"'):

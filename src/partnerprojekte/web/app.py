@@ -7,8 +7,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,22 +18,23 @@ from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.services import Services
 from partnerprojekte.web import errors
 from partnerprojekte.web.deps import STATE_NEW_CSRF, set_csrf_cookie
+from partnerprojekte.web.inputs import BodyLimit, refuse_bad_text
 from partnerprojekte.web.security import cookie_secure, prepare_login
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
 DOCS_PATH = f"{API_PREFIX}/docs"
+DOCS_ASSETS = f"{API_PREFIX}/docs-assets"
 
 # Nothing but our own origin: no inline script, no framing, forms post only to us.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's Swagger UI loads its assets from jsDelivr and starts with an inline script; only that page
-# gets this looser policy (it shows the API description, no personal data of its own).
+# The Swagger UI (off unless its assets are configured) starts with an inline script; only that page
+# gets this looser policy (it shows the API description, no personal data of its own). No CDN.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 
@@ -96,9 +98,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         description=api.DESCRIPTION,
         version="1",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=DOCS_PATH,
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        # Query parameters and form fields with control characters are refused before any route.
+        dependencies=[Depends(refuse_bad_text)],
     )
     app.state.settings = settings
     app.state.db = db
@@ -113,7 +117,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         page_renderer = getattr(pages, "render_error", None)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if settings.api_docs_assets is not None:
+        _install_docs(app, settings.api_docs_assets)
     errors.install(app, page_renderer=page_renderer)
     api.install_openapi(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.request_body_limit())
     app.add_middleware(SecurityHeaders, hsts=cookie_secure(settings))
     return app
+
+
+def _install_docs(app: FastAPI, assets: Path) -> None:
+    """The Swagger UI with its script and style served from ``assets`` (never from a CDN)."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title="Partnerprojekte – API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )

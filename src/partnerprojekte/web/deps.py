@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
@@ -266,7 +267,8 @@ async def require_csrf(request: Request) -> None:
     if not given and content_type.startswith(_FORM_TYPES):
         value = (await request.form()).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
-    check_csrf(request, given)
+    # The session lookup reads the database: in the thread pool, not in the event loop.
+    await run_in_threadpool(check_csrf, request, given)
 
 
 def check_csrf(request: Request, given: str | None) -> None:

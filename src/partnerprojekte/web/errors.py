@@ -29,6 +29,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from partnerprojekte.errors import (
@@ -39,6 +40,7 @@ from partnerprojekte.errors import (
     TransitionRefused,
     ValidationError,
 )
+from partnerprojekte.formats import replace_forbidden
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,21 @@ class LoginThrottled(DomainError):
 
 class UnsupportedMediaType(DomainError):
     """A request body in a format the endpoint does not read."""
+
+
+class RequestTooLarge(StarletteHTTPException):
+    """A request body over the configured limit (413).
+
+    An HTTP exception, not a domain error: it is raised while the body is read, where FastAPI lets only
+    HTTP exceptions through (any other error there becomes a 400).
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit >= 1_048_576:
+            size = f"{limit / 1_048_576:.1f} MiB".replace(".", ",")
+        else:
+            size = f"{limit:,} Bytes".replace(",", ".")
+        super().__init__(413, f"Die Anfrage ist zu groß: höchstens {size} sind erlaubt.")
 
 
 # Renders an error as an HTML page: (request, status, error payload) -> response. The pages module
@@ -255,6 +272,16 @@ def _show(value: Any) -> str:
     return f"„{text}“"
 
 
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return replace_forbidden(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) -> Response:
     message = html.escape(str(payload.get("error", {}).get("message", "")))
     body = (
@@ -267,12 +294,21 @@ def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) ->
 
 
 def _respond(request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]) -> Response:
+    # A message may quote the input: a lone surrogate in it could not even be encoded as UTF-8.
+    payload = _printable(payload)
     if is_api(request):
         return JSONResponse(payload, status_code=status, headers=headers)
     renderer: ErrorPageRenderer = getattr(request.app.state, "error_page", None) or _fallback_page
     response = renderer(request, status, payload)
     response.headers.update(headers)
     return response
+
+
+async def _respond_off_loop(
+    request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]
+) -> Response:
+    """``_respond`` in the thread pool: an error page may look up the session (the database)."""
+    return await run_in_threadpool(_respond, request, status, payload, headers)
 
 
 def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> None:
@@ -283,25 +319,28 @@ def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> 
         if isinstance(exc, NotAuthenticated) and not is_api(request):
             return login_redirect(request)
         status, payload, headers = _payload(exc)
-        return _respond(request, status, payload, headers)
+        return await _respond_off_loop(request, status, payload, headers)
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = german_request_errors(exc.errors())
         message = "Ungültige Eingabe: " + "; ".join(str(e) for e in errors)
-        return _respond(request, 422, error_body(message, "invalid", fields=fields_json(errors)), {})
+        payload = error_body(message, "invalid", fields=fields_json(errors))
+        return await _respond_off_loop(request, 422, payload, {})
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = _http_message(exc)
         headers = dict(exc.headers or {})
-        return _respond(request, exc.status_code, error_body(message, _http_kind(exc.status_code)), headers)
+        payload = error_body(message, _http_kind(exc.status_code))
+        return await _respond_off_loop(request, exc.status_code, payload, headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Logged with its traceback for the operator; the person sees a German sentence, never a trace.
         log.exception("Unerwarteter Fehler bei %s %s", request.method, request.url.path, exc_info=exc)
         # This answer leaves outside the application's middleware: it brings its own safety headers.
-        return _respond(request, 500, error_body(_HTTP_MESSAGES[500], "error"), dict(_BARE_HEADERS))
+        payload = error_body(_HTTP_MESSAGES[500], "error")
+        return await _respond_off_loop(request, 500, payload, dict(_BARE_HEADERS))
 
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
@@ -320,10 +359,12 @@ _KNOWN_DETAILS = {
 
 def _http_message(exc: StarletteHTTPException) -> str:
     """A German message for an HTTP error raised by Starlette or FastAPI (their texts are English)."""
+    if isinstance(exc, RequestTooLarge):
+        return str(exc.detail)
     if isinstance(exc.detail, str) and exc.detail in _KNOWN_DETAILS:
         return _KNOWN_DETAILS[exc.detail]
     return _HTTP_MESSAGES.get(exc.status_code, f"Die Anfrage ist gescheitert (Status {exc.status_code}).")
 
 
 def _http_kind(status: int) -> str:
-    return {401: "unauthenticated", 403: "forbidden", 404: "not_found"}.get(status, "error")
+    return {401: "unauthenticated", 403: "forbidden", 404: "not_found", 413: "too_large"}.get(status, "error")

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from partnerprojekte.formats import replace_forbidden
 from partnerprojekte.model import Criterion
 from partnerprojekte.web import wording
 
@@ -88,6 +89,9 @@ def export_rows(
 
 
 def _safe_text(value: str) -> str:
+    # Data stored before control characters were refused must not break the export for everyone:
+    # openpyxl refuses them, and a lone surrogate cannot be written as UTF-8. They become U+FFFD.
+    value = replace_forbidden(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -127,7 +131,8 @@ def to_xlsx(rows: Sequence[ExportRow], *, title: str = "Partnerprojekte") -> byt
                 cell.value = None
             else:
                 # Set as text explicitly: openpyxl would store "=…" as a formula.
-                cell.value = str(value)
+                # (a text cell needs no apostrophe: it is never run)
+                cell.value = replace_forbidden(str(value))
                 cell.data_type = "s"
     widths = [10, 50, 36, 24, *([16] * len(Criterion)), 16, 14, 14]
     for column, width in enumerate(widths, start=1):

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
 
 from partnerprojekte.errors import ConflictError, DomainError, NotFound, TransitionRefused, ValidationError
 from partnerprojekte.ids import format_id, parse_id
@@ -29,6 +30,18 @@ PageActor = Annotated[Actor, Depends(require_actor)]
 SIGNED_IN_FORM = [Depends(require_actor), Depends(require_csrf)]
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read in the event loop, so that the route itself can be a plain ``def``.
+
+    FastAPI runs plain routes in its thread pool: a database call that waits (e.g. for SQLite's write
+    lock) then blocks one worker thread, not every other request of the server.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
 def require_role(actor: Actor, *roles: Role) -> None:
     """Refuse (403) a page that is not meant for the actor's role."""
     if actor.role not in roles:
@@ -44,6 +57,18 @@ def proposal_number(text: str) -> int:
         return parse_id(text)
     except NotFound:
         raise NotFound(f"Einen Vorschlag „{text[:40]}“ gibt es nicht.") from None
+
+
+def ascii_int(value: str, *, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    """A whole number written with ASCII digits only and within ``low..high``, else None.
+
+    ``str.isdigit`` also accepts ``²`` or ``١``, on which ``int`` fails or which no one means; a number
+    beyond the database's integer would fail in the query.
+    """
+    if not value or len(value) > 10 or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if low <= number <= high else None
 
 
 def proposal_url(number: int, suffix: str = "") -> str:

@@ -24,6 +24,8 @@ from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import (
     SIGNED_IN_FORM,
     PageActor,
+    PostedForm,
+    ascii_int,
     proposal_number,
     proposal_url,
     refusal_messages,
@@ -44,8 +46,7 @@ Perform = Callable[[Services, ProposalRef, Actor, FormData], str]
 
 
 def _version(form: FormData) -> int | None:
-    value = text(form, "version")
-    return int(value) if value.isdigit() else None
+    return ascii_int(text(form, "version"), low=1)
 
 
 def _visibility(form: FormData, default: Visibility) -> Visibility:
@@ -169,7 +170,7 @@ def _refused(
 
 
 @router.post("/vorschlaege/{pid}/{action}", include_in_schema=False, dependencies=SIGNED_IN_FORM)
-async def act(pid: str, action: str, request: Request, actor: PageActor) -> Response:
+def act(pid: str, action: str, request: Request, actor: PageActor, form: PostedForm) -> Response:
     """Perform one action on a proposal and go back to its page."""
     number = proposal_number(pid)
     svc = services(request)
@@ -179,7 +180,6 @@ async def act(pid: str, action: str, request: Request, actor: PageActor) -> Resp
         raise NotFound("Diese Aktion gibt es nicht.")
     perform, roles = found
     require_role(actor, *roles)
-    form = await request.form()
     try:
         message = perform(svc, ref, actor, form)
     except DomainError as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from partnerprojekte.errors import DomainError, ValidationError
@@ -13,7 +13,7 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import people
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import SIGNED_IN_FORM, PageActor, require_role, text
+from partnerprojekte.web.page_support import SIGNED_IN_FORM, PageActor, PostedForm, require_role, text
 from partnerprojekte.web.security import PASSWORD_MIN_LENGTH
 from partnerprojekte.web.templating import redirect, render
 from partnerprojekte.web.wording import web_message
@@ -21,6 +21,8 @@ from partnerprojekte.web.wording import web_message
 router = APIRouter()
 
 PATH = "/verwaltung/personen"
+# A user id of the path: ASCII digits, within the database's integer (else 422, never a 500).
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Personen-Nr.")]
 
 
 def _page(
@@ -46,10 +48,9 @@ def people_page(request: Request, actor: PageActor) -> Response:
 
 
 @router.post(PATH, include_in_schema=False, dependencies=SIGNED_IN_FORM)
-async def add_person(request: Request, actor: PageActor) -> Response:
+def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response:
     """Add a person; what is wrong is shown at the form, which keeps what was typed (not the password)."""
     require_role(actor, Role.ADMIN)
-    form = await request.form()
     values = {k: text(form, k) for k in ("email", "name", "role", "ressort", "organisation")}
     password = form.get("password")
     try:
@@ -80,7 +81,7 @@ async def add_person(request: Request, actor: PageActor) -> Response:
 
 
 @router.post(PATH + "/{user_id}/{action}", include_in_schema=False, dependencies=SIGNED_IN_FORM)
-def set_active(user_id: int, action: str, request: Request, actor: PageActor) -> Response:
+def set_active(user_id: UserId, action: str, request: Request, actor: PageActor) -> Response:
     """Deactivate (``deaktivieren``) or reactivate (``aktivieren``) a person."""
     require_role(actor, Role.ADMIN)
     if action not in ("deaktivieren", "aktivieren"):

@@ -17,7 +17,7 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web, views
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import PageActor, proposal_number
+from partnerprojekte.web.page_support import PageActor, ascii_int, proposal_number
 from partnerprojekte.web.search import ListFilters, search_proposals
 from partnerprojekte.web.templating import render
 
@@ -68,7 +68,7 @@ def proposal_list(
     filters = ListFilters.parse(status=status, ressort=ressort, handlungsfeld=handlungsfeld, q=q)
     found = search_proposals(svc.db, actor, filters)
     pages = max(1, math.ceil(len(found) / PER_PAGE))
-    page = min(max(int(seite) if seite.isdigit() else 1, 1), pages)
+    page = min(ascii_int(seite, low=1) or 1, pages)
     shown = found[(page - 1) * PER_PAGE : page * PER_PAGE]
     entered = (
         views.paths(svc.db, [parse_id(item["id"]) for item in shown]) if actor.role is Role.PARTNER else {}
@@ -149,10 +149,11 @@ def revision_page(pid: str, number: str, request: Request, actor: PageActor) -> 
     """One stored revision: the document and the criteria results it had."""
     db = services(request).db
     ref = queries_web.visible_proposal(db, actor, proposal_number(pid))
-    found = views.revision(db, ref.id, int(number)) if number.isdigit() and len(number) < 6 else None
-    if found is None:
+    revision = ascii_int(number, low=1, high=99_999)
+    found = views.revision(db, ref.id, revision) if revision is not None else None
+    if found is None or revision is None:
         raise NotFound(f"Die Fassung {number[:10]} dieses Vorschlags gibt es nicht.")
     document, check = found
     summary = queries.show_proposal(db, ref.id)
-    context = {"p": summary, "number": int(number), "document": document, "check": check}
+    context = {"p": summary, "number": revision, "document": document, "check": check}
     return render(request, "fassung.html", context, actor=actor)

@@ -25,6 +25,8 @@ from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import (
     SIGNED_IN_FORM,
     PageActor,
+    PostedForm,
+    ascii_int,
     proposal_number,
     proposal_url,
     refusal_messages,
@@ -89,11 +91,6 @@ def _validate(form: ProposalForm) -> Proposal | None:
         return None
 
 
-async def _posted_form(request: Request) -> tuple[ProposalForm, str]:
-    data = await request.form()
-    return ProposalForm.from_form(data), text(data, "aktion")
-
-
 def _other_action(
     request: Request,
     actor: Actor,
@@ -121,10 +118,10 @@ def new_form(request: Request, actor: PageActor) -> Response:
 
 
 @router.post("/vorschlaege/neu", include_in_schema=False, dependencies=SIGNED_IN_FORM)
-async def new_post(request: Request, actor: PageActor) -> Response:
+def new_post(request: Request, actor: PageActor, data: PostedForm) -> Response:
     """Check, add a row, or submit."""
     require_role(actor, Role.PARTNER, Role.ARBEITSSTAB)
-    form, action = await _posted_form(request)
+    form, action = ProposalForm.from_form(data), text(data, "aktion")
     if action != "einreichen":
         return _other_action(request, actor, form, action, mode="neu", proposal=None)
     parsed = _validate(form)
@@ -184,10 +181,9 @@ def revise_form(pid: str, request: Request, actor: PageActor) -> Response:
 
 
 @router.post("/vorschlaege/{pid}/ueberarbeiten", include_in_schema=False, dependencies=SIGNED_IN_FORM)
-async def revise_post(pid: str, request: Request, actor: PageActor) -> Response:
+def revise_post(pid: str, request: Request, actor: PageActor, data: PostedForm) -> Response:
     """Check, add a row, or store the new revision."""
     proposal = _revisable(request, actor, pid)
-    data = await request.form()
     form, action = ProposalForm.from_form(data), text(data, "aktion")
     version = text(data, "version")
     form.values["version"] = version
@@ -198,9 +194,7 @@ async def revise_post(pid: str, request: Request, actor: PageActor) -> Response:
         return _page(request, actor, form, mode="ueberarbeiten", proposal=proposal, status=422)
     number = parse_id(proposal["id"])
     try:
-        services(request).revise(
-            number, parsed, actor.email, expected_version=int(version) if version.isdigit() else None
-        )
+        services(request).revise(number, parsed, actor.email, expected_version=ascii_int(version, low=1))
     except DomainError as exc:
         check = services(request).check(parsed).to_json()
         return _page(

@@ -237,7 +237,9 @@ class ProposalForm:
         doc["handlungsfelder"] = self._rows("handlungsfelder", row_map)
         if text("themenforum"):
             forum = text("themenforum")
-            doc["themenforum"] = int(forum) if forum.isdigit() and len(forum) < 4 else forum
+            doc["themenforum"] = (
+                int(forum) if forum.isascii() and forum.isdigit() and len(forum) < 4 else forum
+            )
         area: dict[str, Any] = {"places": split_places(self.value("effect_area.places"))}
         if text("effect_area.scope"):
             area["scope"] = text("effect_area.scope")
@@ -303,6 +305,11 @@ class ProposalForm:
     def has_errors(self) -> bool:
         """Whether any error is attached."""
         return bool(self.field_errors or self.general_errors)
+
+
+def is_proposal_input(name: str) -> bool:
+    """Whether ``name`` is an input of the proposal form (validated, with its path, as the document)."""
+    return name in _TEXT_FIELDS or _ROW_NAME.match(name) is not None
 
 
 def input_name(path: str, row_map: Mapping[str, list[int]]) -> str | None:

@@ -51,6 +51,7 @@ from partnerprojekte.db.schema import (
     WebSessionRow,
 )
 from partnerprojekte.errors import NotFound, ValidationError
+from partnerprojekte.formats import check_text
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.errors import AuthenticationFailed, LoginThrottled
 
@@ -549,6 +550,7 @@ class IssuedToken:
 
 def issue_api_token(db: Database, user_email: str, name: str) -> IssuedToken:
     """Create an API token for an active user; only its SHA-256 is stored."""
+    check_text(name, "Name des Tokens")
     name = name.strip()
     if not name:
         raise ValidationError("--name: Der Name des Tokens darf nicht leer sein.")
