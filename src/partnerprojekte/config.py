@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     arbeitsstab_mailbox: str | None = None
     timezone: str = "Europe/Berlin"
     max_proposal_bytes: int = Field(1_000_000, ge=1_000)
+    # How long an activation link (new account, reactivation, password reset) stays valid.
+    activation_link_hours: int = Field(48, ge=1, le=24 * 30)
     mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
 
