@@ -728,6 +728,37 @@ def test_verify_detects_an_edited_and_a_deleted_entry(cli: Cli) -> None:
     assert all(b["problem"] for b in report["broken"])
 
 
+def test_approvals_of_two_people_one_administrator_made_do_not_count_together(cli: Cli) -> None:
+    """The README's setup: Anna Stab was made by the first administrator; a reviewer she also makes
+    cannot complete a recognition with her (exit 3, German reason, status unchanged)."""
+    reviewer = "r.neu@mwide.nrw.example"
+    cli(
+        "users",
+        "add",
+        reviewer,
+        "--name",
+        "Rita Neu",
+        "--role",
+        "ressort",
+        "--ressort",
+        "MWIDE",
+        "--as",
+        ADMIN,
+    )
+    cli("submit", cli.write("p.yaml", titled("Vorschlag Vier Augen")), "--as", PARTNER)
+    cli("transition", "1", "take_up", "--as", STAB)
+    cli("assign-ressort", "1", "MWIDE", "--as", STAB)
+    cli("transition", "1", "start_coordination", "--as", STAB)
+    cli("transition", "1", "recognise", "--as", reviewer)
+    refused = cli("transition", "1", "recognise", "--as", STAB, expect=3)
+    assert "Vier-Augen-Prinzip" in refused.err and ADMIN in refused.err
+    assert cli("show", "1", "--json").json()["status"] == "in_abstimmung"
+    # A reviewer made by the other administrator can.
+    cli("withdraw-approval", "1", "recognise", "--as", reviewer)
+    cli("transition", "1", "recognise", "--as", MWIDE)
+    assert cli("transition", "1", "recognise", "--as", STAB, "--json").json()["status"] == "anerkannt"
+
+
 def test_verify_detects_a_tampered_user_management_log(cli: Cli) -> None:
     """Who created whom is hash-chained: changing, deleting or cutting off an entry makes verify fail."""
     lines = cli("verify").out.splitlines()
