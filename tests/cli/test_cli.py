@@ -8,12 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cli.conftest import ADMIN, EXE, MWIDE, PARTNER, PEOPLE, STAB, STAB2, VM, Cli
 from tests.helpers import needs_review_financing, proposal_doc
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Each test runs dozens of subprocesses (about half a second each, several seconds on a busy machine).
 pytestmark = pytest.mark.timeout(600)
@@ -757,6 +760,27 @@ def test_approvals_of_two_people_one_administrator_made_do_not_count_together(cl
     cli("withdraw-approval", "1", "recognise", "--as", reviewer)
     cli("transition", "1", "recognise", "--as", MWIDE)
     assert cli("transition", "1", "recognise", "--as", STAB, "--json").json()["status"] == "anerkannt"
+
+
+@pytest.mark.slow
+def test_the_readme_walkthrough_recognises_a_proposal(empty_cli: Cli) -> None:
+    """The commands of the README's „Erste Schritte von Hand“, literally, end with a recognition."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Erste Schritte von Hand", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = block.replace("\\\n", " ").splitlines()
+    commands = [
+        shlex.split(line, comments=True) for line in lines if line.startswith("uv run partnerprojekte ")
+    ]
+    assert len(commands) >= 10
+    for command in commands:
+        args = [str(ROOT / a) if a.startswith("docs/") else a for a in command[3:]]
+        empty_cli(*args)
+    assert empty_cli("show", "PP-0001", "--json").json()["status"] == "anerkannt"
+    # Everyone got an activation link in the outbox; nobody got a password from anyone.
+    queued = [r for r in empty_cli("outbox", "list", "--json").json() if r["kind"] == "activation.person"]
+    assert len(queued) == 5
 
 
 def test_verify_detects_a_tampered_user_management_log(cli: Cli) -> None:
