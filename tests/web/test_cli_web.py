@@ -1,4 +1,4 @@
-"""The commands of ``cli_web``: send an activation link, create/list/revoke API tokens, start the web server."""
+"""The commands of ``cli_web``: send an activation link, create/list/revoke API tokens, serve the web."""
 
 from __future__ import annotations
 
