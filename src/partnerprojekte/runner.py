@@ -431,7 +431,7 @@ def status_lines(settings: Settings, places: Places, *, once: bool = False) -> l
         "    partnerprojekte users add admin@stk.nrw.example --name 'Ada Admin' --role admin",
         "  Personen der Beispieldaten erhalten ihren Link über /verwaltung/personen oder z. B.",
         "    partnerprojekte users send-link j.wolters@stk.nrw.example --as admin@stk.nrw.example",
-        "  (Vier-Augen-Prinzip: Ressort- und Arbeitsstab-Zugang einer Entscheidung schalten zwei verschiedene",
+        "  (Vier-Augen-Prinzip: Ressort- und Arbeitsstab-Zugang einer Entscheidung schalten zwei andere",
         "  Administrationen frei; an der Kommandozeile entscheiden die Personen der Beispieldaten mit --as.)",
         f"  dann {places.web_url}/anmelden öffnen („partnerprojekte users list“ zeigt alle Personen).",
     ]
