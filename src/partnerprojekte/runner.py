@@ -431,8 +431,8 @@ def status_lines(settings: Settings, places: Places, *, once: bool = False) -> l
         "    partnerprojekte users add admin@stk.nrw.example --name 'Ada Admin' --role admin",
         "  Personen der Beispieldaten erhalten ihren Link über /verwaltung/personen oder z. B.",
         "    partnerprojekte users send-link j.wolters@stk.nrw.example --as admin@stk.nrw.example",
-        "  (Vier-Augen-Prinzip: Ressort- und Arbeitsstab-Zugang einer Entscheidung schalten zwei andere",
-        "  Administrationen frei; an der Kommandozeile entscheiden die Personen der Beispieldaten mit --as.)",
+        "  (Vier-Augen-Prinzip: die Zugänge der zwei Zustimmenden einer Entscheidung schalten zwei",
+        "  verschiedene Administrationen frei; an der Kommandozeile gilt --as für die Beispielpersonen.)",
         f"  dann {places.web_url}/anmelden öffnen („partnerprojekte users list“ zeigt alle Personen).",
     ]
     if not once:
