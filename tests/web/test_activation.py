@@ -174,6 +174,17 @@ def test_a_link_works_once_and_only_until_it_expires(
     assert Browser(app, NEW_STAB, OWN_PASSWORD)  # the old password still works
 
 
+def test_deactivation_cancels_a_link_sent_before(
+    app: FastAPI, db: Database, settings: Settings, smtp: SmtpSink, seeded: None
+) -> None:
+    admin = Browser(app, ADMIN_A)
+    add_via_page(admin, NEW_STAB, "Nina Stab", "arbeitsstab")
+    path = link_from_mail(db, settings, smtp, NEW_STAB)
+    admin.post(f"/verwaltung/personen/{user(db, NEW_STAB).id}/deaktivieren")
+    assert Browser(app).get(path).status_code == 404
+    assert not user(db, NEW_STAB).active
+
+
 def test_the_activation_page_refuses_a_short_or_mismatched_password(
     app: FastAPI, db: Database, settings: Settings, smtp: SmtpSink, seeded: None
 ) -> None:

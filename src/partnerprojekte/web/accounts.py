@@ -87,6 +87,16 @@ def _purpose(user: UserRow) -> str:
     return "new" if user.password_hash is None else "reset"
 
 
+def cancel_links(s: Session, user_id: int, *, at: dt.datetime) -> int:
+    """Make every unused link of a person unusable (a new link, a deactivation); how many."""
+    result = s.execute(
+        update(ActivationLinkRow)
+        .where(ActivationLinkRow.user_id == user_id, ActivationLinkRow.used_at.is_(None))
+        .values(used_at=at)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def issue_link(s: Session, settings: Settings, user: UserRow, by: UserActor, *, at: dt.datetime) -> str:
     """Issue a new activation link for a person and queue its mail, in the caller's transaction.
 
@@ -94,12 +104,7 @@ def issue_link(s: Session, settings: Settings, user: UserRow, by: UserActor, *, 
     never returned: whoever issues a link must not be able to use it.
     """
     purpose = _purpose(user)
-    # An older unused link stops working: only the newest one counts.
-    s.execute(
-        update(ActivationLinkRow)
-        .where(ActivationLinkRow.user_id == user.id, ActivationLinkRow.used_at.is_(None))
-        .values(used_at=at)
-    )
+    cancel_links(s, user.id, at=at)  # an older unused link stops working: only the newest one counts
     token = secrets.token_urlsafe(32)
     expires = at + dt.timedelta(hours=settings.activation_link_hours)
     link = ActivationLinkRow(

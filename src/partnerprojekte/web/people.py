@@ -49,6 +49,8 @@ def set_active(services: Services, user_id: int, active: bool, *, by: int) -> Us
         if not active:
             s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))
             revoked = revoke_user_tokens(s, user_id, services.db.clock())
+            # A link sent before must not bring the account back: only a new one does.
+            accounts.cancel_links(s, user_id, at=services.db.clock())
             details = {"tokens_revoked": revoked}
             record_user_event(s, admin, "deactivate", user_id, details, at=services.db.clock())
         return user
