@@ -13,6 +13,7 @@ class Audience(StrEnum):
     PARTNER = "partner"  # the proposal's contact person
     RESSORT = "ressort"  # reviewers and functional mailbox of the responsible Ressort
     ARBEITSSTAB = "arbeitsstab"  # Arbeitsstab members (and its mailbox, if configured)
+    PERSON = "person"  # one named person about their own account (activation links)
 
 
 P, R, A = Audience.PARTNER, Audience.RESSORT, Audience.ARBEITSSTAB

@@ -83,7 +83,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(digest_app, name="digest")
 app.add_typer(flows_app, name="flows")
 app.command("run")(run_command)
-users_app.command("set-password")(cli_web.users_set_password)
+users_app.command("send-link")(cli_web.users_send_link)
 users_app.add_typer(cli_web.token_app, name="token")
 app.add_typer(cli_web.web_app, name="web")
 
@@ -321,14 +321,36 @@ def users_add(
         str | None,
         typer.Option("--organisation", metavar="NAME", help="Organisation (Pflicht für Rolle partner)."),
     ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="EMAIL",
+            help="E-Mail der handelnden Administration (entfällt nur für die allererste Administration).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Eine Person mit ihrer Rolle anlegen."""
+    """Eine Person mit ihrer Rolle anlegen; sie erhält einen Aktivierungslink per E-Mail."""
     try:
+        from partnerprojekte.db.user_audit import UserActor
+        from partnerprojekte.web import accounts
+
         svc = _services()
-        user = svc.add_user(
-            email, name, _choice(role, Role, "--role"), ressort=ressort, organisation=organisation
-        )
+        chosen = _choice(role, Role, "--role")
+        with svc.db.write() as s:
+            if as_:
+                by = accounts.acting_admin(s, as_, "cli")
+            elif chosen is Role.ADMIN and not accounts.any_admin(s):
+                by = UserActor("cli:bootstrap")  # the very first administrator: nobody could act yet
+            else:
+                raise ValidationError(
+                    "--as: Bitte die handelnde Administration angeben (ohne --as lässt sich nur die "
+                    "allererste Administration anlegen)."
+                )
+            user = accounts.create_person(
+                svc, email, name, chosen, ressort=ressort, organisation=organisation, by=by
+            )
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
     if as_json:
@@ -346,7 +368,7 @@ def users_add(
             f"Angelegt: {user.name} <{user.email}> als {user.role.label}"
             + (f" ({user.ressort})" if user.ressort else "")
             + (f" für „{user.organisation}“" if user.organisation else "")
-            + "."
+            + ". Der Aktivierungslink geht per E-Mail an die Person (Versand über die Outbox)."
         )
 
 
@@ -720,10 +742,15 @@ def verify(as_json: JsonOpt = False) -> None:
     elif result["ok"]:
         entries, proposals = result["entries"], result["proposals"]
         typer.echo(f"Protokoll unversehrt: {entries} Einträge zu {proposals} Vorschlägen geprüft.")
+        typer.echo(f"Personenverwaltung unversehrt: {result['user_entries']} Einträge geprüft.")
     else:
         for b in result["broken"]:
             where = f"Eintrag Nr. {b['seq']}" if b["seq"] else "Protokoll"
             typer.echo(f"MANIPULIERT: {b['id']}, {where}: {b['problem']}", err=True)
+        if result["user_broken"]:
+            u = result["user_broken"]
+            where = f"Eintrag Nr. {u['seq']}" if u["seq"] else "Protokoll"
+            typer.echo(f"MANIPULIERT: Protokoll der Personenverwaltung, {where}: {u['problem']}", err=True)
     if not result["ok"]:
         raise typer.Exit(EXIT_FAILED)
 

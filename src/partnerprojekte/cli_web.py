@@ -1,4 +1,4 @@
-"""Commands for the web: ``users set-password``, ``users token create|list|revoke`` and ``web serve``.
+"""Commands for the web: ``users send-link``, ``users token create|list|revoke`` and ``web serve``.
 
 Registered on the main program by ``cli.py``. Everything heavy, and ``cli`` itself (whose error
 handling these commands share), is imported inside the commands: importing this module costs nothing
@@ -7,7 +7,6 @@ and cannot run into a circular import.
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -31,54 +30,35 @@ web_app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
-# Enough for any sensible password plus its line break; more is refused, never read into memory.
-_STDIN_LIMIT = 4096
 # uvicorn would otherwise take the client address from X-Forwarded-For of any local peer; the application
 # decides that itself from PARTNERPROJEKTE_TRUSTED_PROXIES (default: none), so uvicorn must not rewrite it.
 UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+AdminOpt = Annotated[str, typer.Option("--as", metavar="EMAIL", help="E-Mail der handelnden Administration.")]
 
 
-def _read_password_stdin() -> str:
-    from partnerprojekte.errors import ValidationError
+def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
+    """Der Person einen Aktivierungslink senden (erste Anmeldung, Wiederfreischaltung, neues Passwort).
 
-    raw = sys.stdin.read(_STDIN_LIMIT + 1)
-    if len(raw) > _STDIN_LIMIT:
-        raise ValidationError("--password-stdin: Die Eingabe ist zu lang.")
-    # One line: the password without its line break (a file written by an editor ends with one).
-    return raw.split("\n", 1)[0].removesuffix("\r")
-
-
-def _prompt_password() -> str:
-    from partnerprojekte.errors import ValidationError
-    from partnerprojekte.web.security import check_password_policy
-
-    first: str = typer.prompt("Neues Passwort", hide_input=True, prompt_suffix=": ")
-    check_password_policy(first)
-    second: str = typer.prompt("Passwort wiederholen", hide_input=True, prompt_suffix=": ")
-    if first != second:
-        raise ValidationError("Passwort: Die beiden Eingaben stimmen nicht überein; nichts geändert.")
-    return first
-
-
-def users_set_password(
-    email: EmailArg,
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Das Passwort aus der ersten Zeile der Standardeingabe lesen."),
-    ] = False,
-) -> None:
-    """Das Passwort einer Person setzen; ihre offenen Sitzungen enden."""
+    Das Passwort wählt die Person selbst; der Link geht nur per E-Mail an sie und wird hier nicht gezeigt.
+    """
     from partnerprojekte.cli import _handle, _services
     from partnerprojekte.errors import PartnerprojekteError
-    from partnerprojekte.web.security import set_password
+    from partnerprojekte.web import accounts
 
     try:
         svc = _services()
-        password = _read_password_stdin() if password_stdin else _prompt_password()
-        set_password(svc.db, email, password)
+        with svc.db.write() as s:
+            by = accounts.acting_admin(s, as_, "cli")
+            user, purpose = accounts.send_link(svc, email, by)
+            address = user.email
     except PartnerprojekteError as exc:
         _handle(exc, False)
-    typer.echo(f"Passwort für {email.strip().lower()} gesetzt; bestehende Sitzungen sind beendet.")
+    label = accounts.PURPOSE_LABELS[purpose]
+    hours = svc.settings.activation_link_hours
+    typer.echo(
+        f"Aktivierungslink ({label}) für {address} zum Versand vorgemerkt; er gilt {hours} Stunden "
+        "und einmal. Das Passwort wählt die Person selbst."
+    )
 
 
 @token_app.command("create")
@@ -87,15 +67,20 @@ def token_create(
     name: Annotated[
         str, typer.Option("--name", metavar="NAME", help="Wofür das Token ist, z. B. „Förderdatenbank“.")
     ],
+    as_: AdminOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Ein API-Token erstellen und einmal anzeigen."""
     from partnerprojekte.cli import _handle, _services
     from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web import accounts
     from partnerprojekte.web.security import issue_api_token
 
     try:
-        issued = issue_api_token(_services().db, email, name)
+        svc = _services()
+        with svc.db.read() as s:
+            by = accounts.acting_admin(s, as_, "cli")
+        issued = issue_api_token(svc.db, email, name, by=by)
     except PartnerprojekteError as exc:
         _handle(exc, as_json)
     if as_json:
@@ -159,14 +144,19 @@ def token_list(
 @token_app.command("revoke")
 def token_revoke(
     token_id: Annotated[int, typer.Argument(metavar="NR", help="Nummer des Tokens (siehe „token list“).")],
+    as_: AdminOpt,
 ) -> None:
     """Ein API-Token widerrufen (gilt sofort)."""
     from partnerprojekte.cli import _handle, _services
     from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web import accounts
     from partnerprojekte.web.security import revoke_api_token
 
     try:
-        changed = revoke_api_token(_services().db, token_id)
+        svc = _services()
+        with svc.db.read() as s:
+            by = accounts.acting_admin(s, as_, "cli")
+        changed = revoke_api_token(svc.db, token_id, by=by)
     except PartnerprojekteError as exc:
         _handle(exc, False)
     typer.echo(

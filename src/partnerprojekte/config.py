@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # a folder holding swagger-ui-bundle.js and swagger-ui.css (from the swagger-ui-dist package); they
     # are then served from this application. /api/v1/openapi.json is always there.
     api_docs_assets: Path | None = None
+    # How long an activation link (new account, reactivation, password reset) stays valid.
+    activation_link_hours: int = Field(48, ge=1, le=24 * 30)
     mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
     # Reverse proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated

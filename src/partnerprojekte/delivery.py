@@ -31,7 +31,13 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, ProposalRow
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
-from partnerprojekte.notifications.kinds import KINDS, audience_of, is_digest
+from partnerprojekte.notifications.kinds import (
+    ACCOUNT_KINDS,
+    KINDS,
+    SECRET_CONTEXT_KEYS,
+    audience_of,
+    is_digest,
+)
 from partnerprojekte.notifications.message import InvalidAddress, MessageBuilder, OutgoingMessage
 from partnerprojekte.notifications.render import TemplateError, UnknownKind, environment, render
 from partnerprojekte.notifications.samples import sample_context, sample_recipient
@@ -326,6 +332,21 @@ def _record(
                 ),
                 dead,
             )
+        # An activation link is a secret: once its message is sent (or given up), the outbox keeps none.
+        # Only the hash stays, in activation_links; a dead one's person needs a new link anyway.
+        done = {int(p["b_id"]) for p in sent + dead}
+        redact = [
+            {"b_id": o.job.id, "b_context": _redacted(o.job.context)}
+            for o in outcomes
+            if o.job.kind in ACCOUNT_KINDS and o.job.id in done
+        ]
+        if redact:
+            s.execute(
+                update(t)
+                .where(t.c.id == bindparam("b_id"))
+                .values(context=bindparam("b_context", type_=t.c.context.type)),
+                redact,
+            )
     report.sent += len(sent)
     report.retried += len(retried)
     report.dead += len(dead)
@@ -336,6 +357,10 @@ def _record(
             and len(report.errors) < MAX_REPORTED_ERRORS
         ):
             report.errors.append(o.result.error)
+
+
+def _redacted(context: dict[str, Any]) -> dict[str, Any]:
+    return {**context, **dict.fromkeys(SECRET_CONTEXT_KEYS, None), "redacted": True}
 
 
 # --- operator views: list, retry, preview -----------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from partnerprojekte.db.user_audit import UserActor
 from partnerprojekte.errors import (
     DomainError,
     FieldError,
@@ -190,6 +191,7 @@ def run_import(services: Services, data: bytes, *, source: str = "") -> ImportRe
                 ressort=user.ressort,
                 organisation=user.organisation,
                 exists_ok=True,
+                by=UserActor("import"),
             )
             report.users_added += len(services.list_users()) - before
     for i, (entry, proposal) in enumerate(zip(parsed.proposals, proposals, strict=True)):

@@ -232,11 +232,16 @@ def _states_at(s: Session, cutoff: dt.datetime) -> list[tuple[str, str | None, d
 
 def verify(db: Database) -> dict[str, Any]:
     """Verify every audit chain; the ``verify --json`` shape."""
+    from partnerprojekte.db.user_audit import verify_user_chain
+
     with db.read() as s:
         proposals, rows, breaks = verify_all(s)
+        user_entries, user_break = verify_user_chain(s)
     return {
-        "ok": not breaks,
+        "ok": not breaks and user_break is None,
         "proposals": proposals,
         "entries": rows,
         "broken": [b.to_json() for b in breaks],
+        "user_entries": user_entries,
+        "user_broken": user_break.to_json() if user_break else None,
     }

@@ -426,8 +426,13 @@ def status_lines(settings: Settings, places: Places, *, once: bool = False) -> l
         *(f"    {job.name:<{width}}  {job.label} – {job.when}" for job in JOBS),
     ]
     lines += [
-        "Erste Anmeldung: ein Passwort setzen, z. B. für ein Mitglied des Arbeitsstabs der Beispieldaten:",
-        "    partnerprojekte users set-password j.wolters@stk.nrw.example",
+        "Erste Anmeldung: die erste Administration anlegen, den Link aus ihrer E-Mail öffnen, Passwort",
+        "  selbst wählen (ohne SMTP-Server liegt die E-Mail im E-Mail-Ordner oben):",
+        "    partnerprojekte users add admin@stk.nrw.example --name 'Ada Admin' --role admin",
+        "  Personen der Beispieldaten erhalten ihren Link über /verwaltung/personen oder z. B.",
+        "    partnerprojekte users send-link j.wolters@stk.nrw.example --as admin@stk.nrw.example",
+        "  (Vier-Augen-Prinzip: die Zugänge der zwei Zustimmenden einer Entscheidung schalten zwei",
+        "  verschiedene Administrationen frei; an der Kommandozeile gilt --as für die Beispielpersonen.)",
         f"  dann {places.web_url}/anmelden öffnen („partnerprojekte users list“ zeigt alle Personen).",
     ]
     if not once:

@@ -14,8 +14,9 @@ from partnerprojekte import audience as aud
 from partnerprojekte.config import Settings
 from partnerprojekte.db import audit, outbox, store
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ProposalRow, RessortRow, UserRow
+from partnerprojekte.db.schema import ApiTokenRow, ProposalRow, RessortRow, UserRow
 from partnerprojekte.db.store import Executor
+from partnerprojekte.db.user_audit import SEED, UserActor, record_user_event
 from partnerprojekte.errors import ConflictError, NotFound, TransitionRefused, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.ids import format_id
@@ -118,8 +119,10 @@ class Services:
         ressort: str | None = None,
         organisation: str | None = None,
         exists_ok: bool = False,
+        by: UserActor = SEED,
     ) -> UserRow:
-        """Create a user; ressort reviewers need a known Ressort, partners an organisation."""
+        """Create a user (without a password), audited in the user chain as done ``by`` someone;
+        ressort reviewers need a known Ressort, partners an organisation."""
         email = _check_email(email)
         check_text(name, "Name")
         check_text(organisation, "Organisation")
@@ -162,9 +165,14 @@ class Services:
                 digest_opt_out=False,
                 active=True,
                 created_at=self.db.clock(),
+                created_by=by.user_id,
             )
             s.add(user)
             s.flush()
+            details = {"email": email, "name": name, "role": role.value, "ressort": ressort}
+            if organisation:
+                details["organisation"] = organisation
+            record_user_event(s, by, "create", user.id, details, at=user.created_at)
             return user
 
     def list_users(self) -> list[UserRow]:
@@ -342,6 +350,8 @@ class Services:
             pending = [a for a in store.pending_approvals(conn, row) if a.event == event.value]
             given = [GivenApproval(a.user_id, a.name, a.role) for a in pending]
             decision = decide(facts, event, actor, inp, self.policy, given)
+            if pending and (decision.approval_gated or not decision.fires):
+                _check_independent(conn, actor, pending, event, row.status)
             visibility = _visibility(inp, event, actor, fires=decision.fires)
             comment = inp.comment.strip() if inp.comment and inp.comment.strip() else None
             if not decision.fires:
@@ -846,6 +856,59 @@ class Services:
             at=at,
             status="pending" if notify else "suppressed",
         )
+
+
+def _origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:
+    """The administrators behind each account: who created it, who issued the activation link its owner
+    last used, who issued one of its unrevoked API tokens (whoever did may hold its credentials)."""
+    found: dict[int, set[int]] = {uid: set() for uid in user_ids}
+    users = conn.execute(
+        select(UserRow.id, UserRow.created_by, UserRow.activated_by).where(UserRow.id.in_(user_ids))
+    )
+    for uid, created_by, activated_by in users:
+        found[uid] |= {a for a in (created_by, activated_by) if a is not None}
+    tokens = conn.execute(
+        select(ApiTokenRow.user_id, ApiTokenRow.issued_by).where(
+            ApiTokenRow.user_id.in_(user_ids),
+            ApiTokenRow.revoked_at.is_(None),
+            ApiTokenRow.issued_by.is_not(None),
+        )
+    )
+    for uid, issued_by in tokens:
+        found[uid].add(issued_by)
+    return found
+
+
+def _check_independent(
+    conn: Executor, actor: Actor, pending: list[store.PendingApproval], event: Event, state: State
+) -> None:
+    """Refuse an approval that would count together with one whose account the same administrator
+    created or (last) activated: one administrator could hold both accounts' credentials.
+
+    Accounts without a recorded administrator (``NULL``: seeded, imported or made before this rule)
+    count as independent; the check runs in the event's transaction, so it holds at the moment it counts.
+    """
+    others = [a for a in pending if a.user_id != actor.user_id]
+    if not others:
+        return
+    origins = _origins(conn, [actor.user_id, *(a.user_id for a in others)])
+    mine = origins[actor.user_id]
+    for other in others:
+        theirs = origins[other.user_id]
+        shared = (mine & theirs) | (mine & {other.user_id}) | (theirs & {actor.user_id})
+        if shared:
+            admins = conn.execute(select(UserRow.email).where(UserRow.id.in_(shared)).order_by(UserRow.email))
+            names = ", ".join(email for (email,) in admins)
+            raise TransitionRefused(
+                f"Vier-Augen-Prinzip: Die Zustimmung von {actor.email} kann nicht zusammen mit der von "
+                f"{other.email} zählen – beide Zugänge hat dieselbe Administration ({names}) angelegt, "
+                "aktiviert oder mit einem API-Token versehen. Es muss eine Person zustimmen, deren Zugang "
+                "eine andere Administration eingerichtet hat.",
+                event=event.value,
+                state=state.value,
+                reason="approval",
+                role=actor.role.value,
+            )
 
 
 def _stay(row: store.ProposalState) -> Decision:

@@ -27,15 +27,24 @@ MWIDE = "c.ostermann@mwide.nrw.example"
 VM = "v.verkehr@vm.nrw.example"
 PARTNER = "kontakt@bio-security.example.de"
 ADMIN = "admin@it.nrw.example"
+ADMIN2 = "admin2@it.nrw.example"
 
-# The people of the shared template database: (email, name, role, extra options).
+# The people of the shared template database: (email, name, role, extra options). The first
+# administrator is created without --as (bootstrap); she creates a second one. The Arbeitsstab is
+# created by the first, the Ressorts by the second: an approval of each may count together.
 PEOPLE: list[tuple[str, str, str, list[str]]] = [
-    (STAB, "Anna Stab", "arbeitsstab", []),
-    (STAB2, "Bernd Berater", "arbeitsstab", []),
-    (MWIDE, "Carla Ostermann", "ressort", ["--ressort", "MWIDE"]),
-    (VM, "Volker Verkehr", "ressort", ["--ressort", "VM"]),
-    (PARTNER, "Kai Kontakt", "partner", ["--organisation", "Kompetenzzentrum Bio-Security GmbH"]),
     (ADMIN, "Ada Admin", "admin", []),
+    (ADMIN2, "Zoe Zweitadmin", "admin", ["--as", ADMIN]),
+    (STAB, "Anna Stab", "arbeitsstab", ["--as", ADMIN]),
+    (STAB2, "Bernd Berater", "arbeitsstab", ["--as", ADMIN]),
+    (MWIDE, "Carla Ostermann", "ressort", ["--ressort", "MWIDE", "--as", ADMIN2]),
+    (VM, "Volker Verkehr", "ressort", ["--ressort", "VM", "--as", ADMIN2]),
+    (
+        PARTNER,
+        "Kai Kontakt",
+        "partner",
+        ["--organisation", "Kompetenzzentrum Bio-Security GmbH", "--as", ADMIN],
+    ),
 ]
 
 

@@ -8,12 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.conftest import ADMIN, EXE, MWIDE, PARTNER, STAB, STAB2, VM, Cli
+from tests.cli.conftest import ADMIN, EXE, MWIDE, PARTNER, PEOPLE, STAB, STAB2, VM, Cli
 from tests.helpers import needs_review_financing, proposal_doc
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Each test runs dozens of subprocesses (about half a second each, several seconds on a busy machine).
 pytestmark = pytest.mark.timeout(600)
@@ -202,14 +205,49 @@ def test_init_is_idempotent_and_users_are_added_with_their_roles(empty_cli: Cli)
     for _ in range(2):
         result = cli("init")
         assert "Datenbank bereit" in result.out and "Ressorts geladen" in result.out
-    added = cli("users", "add", STAB, "--name", "Anna Stab", "--role", "arbeitsstab")
-    assert added.out.strip() == f"Angelegt: Anna Stab <{STAB}> als Arbeitsstab."
-    added = cli("users", "add", MWIDE, "--name", "Carla Ostermann", "--role", "ressort", "--ressort", "mwide")
-    assert added.out.strip() == f"Angelegt: Carla Ostermann <{MWIDE}> als Ressort (MWIDE)."
-    org = "Kompetenzzentrum Bio-Security GmbH"
-    added = cli("users", "add", PARTNER, "--name", "Kai Kontakt", "--role", "partner", "--organisation", org)
-    assert f"als Partner für „{org}“" in added.out
+    # Without an administrator, only the very first one may be created without --as (bootstrap).
+    result = cli("users", "add", STAB, "--name", "Anna Stab", "--role", "arbeitsstab", expect=2)
+    assert "--as: Bitte die handelnde Administration angeben" in result.err
     admin = cli("users", "add", ADMIN, "--name", "Ada Admin", "--role", "ADMIN", "--json").json()
+    result = cli("users", "add", "zweit@it.nrw.example", "--name", "Z", "--role", "admin", expect=2)
+    assert "--as: Bitte die handelnde Administration angeben" in result.err
+    mail = "Der Aktivierungslink geht per E-Mail an die Person (Versand über die Outbox)."
+    added = cli("users", "add", STAB, "--name", "Anna Stab", "--role", "arbeitsstab", "--as", ADMIN)
+    assert added.out.strip() == f"Angelegt: Anna Stab <{STAB}> als Arbeitsstab. {mail}"
+    added = cli(
+        "users",
+        "add",
+        MWIDE,
+        "--name",
+        "Carla Ostermann",
+        "--role",
+        "ressort",
+        "--ressort",
+        "mwide",
+        "--as",
+        ADMIN,
+    )
+    assert added.out.strip() == f"Angelegt: Carla Ostermann <{MWIDE}> als Ressort (MWIDE). {mail}"
+    org = "Kompetenzzentrum Bio-Security GmbH"
+    added = cli(
+        "users",
+        "add",
+        PARTNER,
+        "--name",
+        "Kai Kontakt",
+        "--role",
+        "partner",
+        "--organisation",
+        org,
+        "--as",
+        ADMIN,
+    )
+    assert f"als Partner für „{org}“" in added.out
+    # --as must name an active administrator.
+    result = cli(
+        "users", "add", "neu@example.org", "--name", "N", "--role", "partner", "--as", STAB, expect=3
+    )
+    assert "Personen verwaltet nur die Administration" in result.err
     assert admin == {
         "email": ADMIN,
         "name": "Ada Admin",
@@ -231,11 +269,13 @@ def test_init_is_idempotent_and_users_are_added_with_their_roles(empty_cli: Cli)
         ),
     ]
     for options, message in refused:
-        result = cli("users", "add", "neu@example.org", "--name", "Neu", *options, expect=2)
+        result = cli("users", "add", "neu@example.org", "--name", "Neu", *options, "--as", ADMIN, expect=2)
         assert message in result.err
-    result = cli("users", "add", STAB.upper(), "--name", "Anna Stab", "--role", "arbeitsstab", expect=2)
+    result = cli(
+        "users", "add", STAB.upper(), "--name", "Anna Stab", "--role", "arbeitsstab", "--as", ADMIN, expect=2
+    )
     assert f"Eine Person mit {STAB} gibt es bereits." in result.err
-    result = cli("users", "add", "keine-adresse", "--name", "X", "--role", "admin", expect=2)
+    result = cli("users", "add", "keine-adresse", "--name", "X", "--role", "admin", "--as", ADMIN, expect=2)
     assert "„keine-adresse“ ist keine gültige E-Mail-Adresse" in result.err
 
     listing = cli("users", "list").out.splitlines()
@@ -471,7 +511,14 @@ def journey(cli: Cli) -> None:
     assert re.search(r"^anerkannt\s+2$", text, flags=re.MULTILINE)
 
     assert cli("verify").out.startswith("Protokoll unversehrt: ")
-    assert cli("verify", "--json").json() == {"ok": True, "proposals": 2, "entries": 16, "broken": []}
+    verified = cli("verify", "--json").json()
+    assert {k: verified[k] for k in ("ok", "proposals", "entries", "broken")} == {
+        "ok": True,
+        "proposals": 2,
+        "entries": 16,
+        "broken": [],
+    }
+    assert verified["user_broken"] is None and verified["user_entries"] > 0
 
 
 @pytest.mark.slow
@@ -487,13 +534,7 @@ def test_journey_on_postgresql(pg_cli: tuple[Cli, str]) -> None:
     cli, url = pg_cli
     result = cli("init")
     assert "postgresql" in result.out and "Datenbank bereit" in result.out
-    for email, name, role, extra in [
-        (STAB, "Anna Stab", "arbeitsstab", []),
-        (STAB2, "Bernd Berater", "arbeitsstab", []),
-        (MWIDE, "Carla Ostermann", "ressort", ["--ressort", "MWIDE"]),
-        (VM, "Volker Verkehr", "ressort", ["--ressort", "VM"]),
-        (PARTNER, "Kai Kontakt", "partner", ["--organisation", "Kompetenzzentrum Bio-Security GmbH"]),
-    ]:
+    for email, name, role, extra in PEOPLE:
         cli("users", "add", email, "--name", name, "--role", role, *extra)
     journey(cli)
     assert not cli.db_file.exists(), "PostgreSQL, not the SQLite default"
@@ -673,7 +714,7 @@ def test_verify_detects_an_edited_and_a_deleted_entry(cli: Cli) -> None:
         cli("submit", cli.write(f"{pid}.yaml", titled(f"Vorschlag {pid}")), "--as", PARTNER)
         cli("transition", pid, "take_up", "--as", STAB)
         cli("comment", pid, "Notiz", "--as", STAB)
-    assert cli("verify").out.strip() == "Protokoll unversehrt: 6 Einträge zu 2 Vorschlägen geprüft."
+    assert cli("verify").out.splitlines()[0] == "Protokoll unversehrt: 6 Einträge zu 2 Vorschlägen geprüft."
 
     with sqlite3.connect(cli.db_file) as db:
         db.execute("UPDATE audit_log SET comment = 'x' WHERE proposal_id = 1 AND seq = 2")
@@ -688,6 +729,98 @@ def test_verify_detects_an_edited_and_a_deleted_entry(cli: Cli) -> None:
     assert ("PP-0001", 2) in broken
     assert any(pid == "PP-0002" for pid, _ in broken)
     assert all(b["problem"] for b in report["broken"])
+
+
+def test_approvals_of_two_people_one_administrator_made_do_not_count_together(cli: Cli) -> None:
+    """The README's setup: Anna Stab was made by the first administrator; a reviewer she also makes
+    cannot complete a recognition with her (exit 3, German reason, status unchanged)."""
+    reviewer = "r.neu@mwide.nrw.example"
+    cli(
+        "users",
+        "add",
+        reviewer,
+        "--name",
+        "Rita Neu",
+        "--role",
+        "ressort",
+        "--ressort",
+        "MWIDE",
+        "--as",
+        ADMIN,
+    )
+    cli("submit", cli.write("p.yaml", titled("Vorschlag Vier Augen")), "--as", PARTNER)
+    cli("transition", "1", "take_up", "--as", STAB)
+    cli("assign-ressort", "1", "MWIDE", "--as", STAB)
+    cli("transition", "1", "start_coordination", "--as", STAB)
+    cli("transition", "1", "recognise", "--as", reviewer)
+    refused = cli("transition", "1", "recognise", "--as", STAB, expect=3)
+    assert "Vier-Augen-Prinzip" in refused.err and ADMIN in refused.err
+    assert cli("show", "1", "--json").json()["status"] == "in_abstimmung"
+    # A reviewer made by the other administrator can.
+    cli("withdraw-approval", "1", "recognise", "--as", reviewer)
+    cli("transition", "1", "recognise", "--as", MWIDE)
+    assert cli("transition", "1", "recognise", "--as", STAB, "--json").json()["status"] == "anerkannt"
+
+
+@pytest.mark.slow
+def test_the_readme_walkthrough_recognises_a_proposal(empty_cli: Cli) -> None:
+    """The commands of the README's „Erste Schritte von Hand“, literally, end with a recognition."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Erste Schritte von Hand", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = block.replace("\\\n", " ").splitlines()
+    commands = [
+        shlex.split(line, comments=True) for line in lines if line.startswith("uv run partnerprojekte ")
+    ]
+    assert len(commands) >= 10
+    for command in commands:
+        args = [str(ROOT / a) if a.startswith("docs/") else a for a in command[3:]]
+        empty_cli(*args)
+    assert empty_cli("show", "PP-0001", "--json").json()["status"] == "anerkannt"
+    # Everyone got an activation link in the outbox; nobody got a password from anyone.
+    queued = [r for r in empty_cli("outbox", "list", "--json").json() if r["kind"] == "activation.person"]
+    assert len(queued) == 5
+
+
+def test_verify_detects_a_tampered_user_management_log(cli: Cli) -> None:
+    """Who created whom is hash-chained: changing, deleting or cutting off an entry makes verify fail."""
+    lines = cli("verify").out.splitlines()
+    assert lines[1] == f"Personenverwaltung unversehrt: {2 * len(PEOPLE)} Einträge geprüft."
+    with sqlite3.connect(cli.db_file) as db:
+        (details,) = db.execute("SELECT details FROM user_audit_log WHERE seq = 5").fetchone()
+        assert STAB in details
+        # Pretend the second administrator created Anna Stab.
+        db.execute("UPDATE user_audit_log SET actor = 'cli:admin2@it.nrw.example' WHERE seq = 5")
+    result = cli("verify", expect=1)
+    assert result.err.strip() == (
+        "MANIPULIERT: Protokoll der Personenverwaltung, Eintrag Nr. 5: Inhalt verändert (Hash passt nicht)"
+    )
+    assert cli("verify", "--json", expect=1).json()["user_broken"]["seq"] == 5
+
+
+def test_verify_detects_a_cut_off_user_management_log(cli: Cli) -> None:
+    with sqlite3.connect(cli.db_file) as db:
+        (last,) = db.execute("SELECT max(seq) FROM user_audit_log").fetchone()
+        db.execute("DELETE FROM user_audit_log WHERE seq = ?", (last,))
+    result = cli("verify", expect=1)
+    assert (
+        f"Protokoll der Personenverwaltung, Protokoll: Protokoll endet bei Eintrag Nr. {last - 1}"
+        in result.err
+    )
+
+
+def test_users_send_link_needs_an_administrator_and_never_shows_the_link(cli: Cli) -> None:
+    result = cli("users", "send-link", STAB, "--as", MWIDE, expect=3)
+    assert "Personen verwaltet nur die Administration" in result.err
+    result = cli("users", "send-link", STAB, "--as", ADMIN)
+    assert f"Aktivierungslink (Erstanmeldung) für {STAB} zum Versand vorgemerkt" in result.out
+    assert "/aktivieren/" not in result.text
+    result = cli("users", "send-link", "niemand@example.org", "--as", ADMIN, expect=2)
+    assert "Keine Person" in result.err
+    # There is no command that sets another person's password any more.
+    assert "set-password" not in cli("users", "--help").out
+    cli("users", "set-password", STAB, expect=2)
 
 
 # --- import, demo -------------------------------------------------------------------------------------

@@ -48,7 +48,14 @@ def broken(db: Database) -> list[dict[str, object]]:
 
 
 def test_untouched_chain_verifies(db: Database, chain: int) -> None:
-    assert verify(db) == {"ok": True, "proposals": 2, "entries": 5, "broken": []}
+    result = verify(db)
+    assert {k: result[k] for k in ("ok", "proposals", "entries", "broken")} == {
+        "ok": True,
+        "proposals": 2,
+        "entries": 5,
+        "broken": [],
+    }
+    assert result["user_broken"] is None
 
 
 def test_edited_row(db: Database, chain: int) -> None:

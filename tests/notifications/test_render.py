@@ -40,6 +40,11 @@ def test_every_kind_renders_text_and_html_with_a_realistic_context(kind_: str) -
     if kind_.startswith("digest."):
         assert mail.subject.startswith("Wochenübersicht Partnerprojekte – KW 10/2026")
         assert "https://partnerprojekte.nrw.example/vorschlaege" in mail.text
+    elif kind_.startswith("activation."):
+        # About one's own account: the activation link, no proposal.
+        url = sample_context(kind_)["activation_url"]
+        assert url in mail.text and f'href="{url}"' in mail.html
+        assert "vorschlaege" not in mail.text
     else:
         assert mail.subject.startswith("[PP-0007] ")
         # The link to the proposal, once in the text and as the button in the HTML.

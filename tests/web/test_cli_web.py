@@ -1,4 +1,4 @@
-"""The commands of ``cli_web``: set a password, create/list/revoke API tokens, start the web server."""
+"""The commands of ``cli_web``: send an activation link, create/list/revoke API tokens, serve the web."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from partnerprojekte import cli, cli_web
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ApiTokenRow, UserRow
+from partnerprojekte.db.schema import ApiTokenRow, OutboxRow, UserAuditRow, UserRow
 from partnerprojekte.services import Services
-from partnerprojekte.web.security import actor_for_api_token, verify_password
+from partnerprojekte.web.security import actor_for_api_token
 from tests.people import MWIDE, STAB
+from tests.web.conftest import ADMIN
 
 PASSWORD = "ein-langes-Passwort-42"
 
@@ -27,7 +28,7 @@ def run(services: Services, tokens: dict[str, str], monkeypatch: pytest.MonkeyPa
     main = typer.Typer()
     users = typer.Typer()
     # The same three lines as in cli.py.
-    users.command("set-password")(cli_web.users_set_password)
+    users.command("send-link")(cli_web.users_send_link)
     users.add_typer(cli_web.token_app, name="token")
     main.add_typer(users, name="users")
     main.add_typer(cli_web.web_app, name="web")
@@ -44,43 +45,40 @@ def stored_hash(db: Database, email: str) -> str | None:
         return s.scalar(select(UserRow.password_hash).where(UserRow.email == email))
 
 
-def test_set_password_prompts_twice(run: Any, db: Database) -> None:
+def test_no_command_sets_another_persons_password(run: Any, db: Database) -> None:
     result = run("users", "set-password", STAB, input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert result.exit_code == 0, result.output
-    assert f"Passwort für {STAB} gesetzt" in result.output
-    assert PASSWORD not in result.output  # no echo
-    stored = stored_hash(db, STAB)
-    assert stored is not None and verify_password(stored, PASSWORD)
-
-
-def test_set_password_mismatch_changes_nothing(run: Any, db: Database) -> None:
-    result = run("users", "set-password", STAB, input=f"{PASSWORD}\n{PASSWORD}x\n")
     assert result.exit_code == 2
-    assert "stimmen nicht überein" in result.output
     assert stored_hash(db, STAB) is None
 
 
-def test_set_password_too_short(run: Any, db: Database) -> None:
-    result = run("users", "set-password", STAB, input="kurz\n")
-    assert result.exit_code == 2
-    assert "mindestens 12 Zeichen" in result.output
-
-
-def test_set_password_from_stdin(run: Any, db: Database) -> None:
-    result = run("users", "set-password", MWIDE, "--password-stdin", input=f"{PASSWORD}\r\n")
+def test_send_link_queues_a_mail_and_shows_no_link(run: Any, db: Database) -> None:
+    result = run("users", "send-link", STAB, "--as", ADMIN)
     assert result.exit_code == 0, result.output
-    stored = stored_hash(db, MWIDE)
-    assert stored is not None and verify_password(stored, PASSWORD)
+    assert f"Aktivierungslink (Erstanmeldung) für {STAB} zum Versand vorgemerkt" in result.output
+    assert "/aktivieren/" not in result.output
+    assert stored_hash(db, STAB) is None
+    with db.read() as s:
+        row = s.scalar(select(OutboxRow).where(OutboxRow.kind == "activation.person"))
+        assert row is not None and row.recipient_email == STAB
+        entry = s.scalar(select(UserAuditRow).where(UserAuditRow.action == "link_issued"))
+        assert entry is not None and entry.actor == f"cli:{ADMIN}"
 
 
-def test_set_password_unknown_user(run: Any) -> None:
-    result = run("users", "set-password", "niemand@example.org", "--password-stdin", input=PASSWORD)
-    assert result.exit_code == 2
-    assert "Keine Person mit der E-Mail" in result.output
+@pytest.mark.parametrize(
+    ("as_", "code", "message"),
+    [
+        (MWIDE, 3, "Personen verwaltet nur die Administration"),
+        ("niemand@example.org", 2, "Keine aktive Person"),
+    ],
+)
+def test_send_link_needs_an_active_administrator(run: Any, as_: str, code: int, message: str) -> None:
+    result = run("users", "send-link", STAB, "--as", as_)
+    assert result.exit_code == code and message in result.output
 
 
 def test_token_create_list_revoke(run: Any, db: Database) -> None:
-    created = run("users", "token", "create", MWIDE, "--name", "Förderdatenbank")
+    assert run("users", "token", "create", MWIDE, "--name", "Förderdatenbank").exit_code == 2  # no --as
+    created = run("users", "token", "create", MWIDE, "--name", "Förderdatenbank", "--as", ADMIN)
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("pp_")
@@ -93,23 +91,29 @@ def test_token_create_list_revoke(run: Any, db: Database) -> None:
     rows = json.loads(listed.stdout)
     assert [r["name"] for r in rows] == ["Tests", "Förderdatenbank"]
     assert token not in listed.stdout
-    revoked = run("users", "token", "revoke", str(token_id))
+    with db.read() as s:
+        issuer = s.scalar(select(ApiTokenRow.issued_by).where(ApiTokenRow.id == token_id))
+        admin_id = s.scalar(select(UserRow.id).where(UserRow.email == ADMIN))
+        assert issuer == admin_id
+    revoked = run("users", "token", "revoke", str(token_id), "--as", ADMIN)
     assert revoked.exit_code == 0 and f"Nr. {token_id} widerrufen" in revoked.output
     assert actor_for_api_token(db, token) is None
-    again = run("users", "token", "revoke", str(token_id))
+    again = run("users", "token", "revoke", str(token_id), "--as", ADMIN)
     assert again.exit_code == 0 and "bereits widerrufen" in again.output
-    missing = run("users", "token", "revoke", "9999")
+    missing = run("users", "token", "revoke", "9999", "--as", ADMIN)
     assert missing.exit_code == 2 and "gibt es nicht" in missing.output
 
 
 def test_token_create_json_and_errors(run: Any) -> None:
-    created = run("users", "token", "create", STAB, "--name", "Statistik", "--json")
+    created = run("users", "token", "create", STAB, "--name", "Statistik", "--as", ADMIN, "--json")
     data = json.loads(created.stdout)
     assert data["email"] == STAB and data["token"].startswith("pp_") and isinstance(data["id"], int)
-    unknown = run("users", "token", "create", "niemand@example.org", "--name", "x")
+    unknown = run("users", "token", "create", "niemand@example.org", "--name", "x", "--as", ADMIN)
     assert unknown.exit_code == 2 and "Keine aktive Person" in unknown.output
-    empty = run("users", "token", "create", STAB, "--name", "  ")
+    empty = run("users", "token", "create", STAB, "--name", "  ", "--as", ADMIN)
     assert empty.exit_code == 2 and "darf nicht leer sein" in empty.output
+    refused = run("users", "token", "create", STAB, "--name", "x", "--as", MWIDE)
+    assert refused.exit_code == 3 and "Personen verwaltet nur die Administration" in refused.output
 
 
 def test_web_serve_binds_loopback_by_default(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -113,6 +113,11 @@ class UserRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # argon2 hash; None until a password is set (single sign-on users may never have one).
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # The administrator who created the account, and the one who issued the activation link its owner
+    # last used (None: created or activated without an administrator, e.g. seeded or imported data).
+    # Two approvals of one decision may not share one of them (the two-person rule holds against admins).
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    activated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ApiTokenRow(Base):
@@ -126,6 +131,47 @@ class ApiTokenRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The administrator who issued it (None: before this was recorded): who holds it may act as its user.
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ActivationLinkRow(Base):
+    """A one-time link with which a person sets their own password; only the SHA-256 of its token is kept."""
+
+    __tablename__ = "activation_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # new|reactivate|reset
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class UserAuditRow(Base):
+    """One append-only entry of user management, in one hash chain over all entries."""
+
+    __tablename__ = "user_audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    action: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserAuditHeadRow(Base):
+    """The one row that holds the user chain's last entry: the lock for appending, and it shows a cut tail."""
+
+    __tablename__ = "user_audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class WebSessionRow(Base):

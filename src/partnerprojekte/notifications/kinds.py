@@ -13,13 +13,18 @@ REMINDER_KINDS: tuple[str, ...] = (
     "reminder.approval_escalated.arbeitsstab",
 )
 DIGEST_KINDS: tuple[str, ...] = ("digest.ressort", "digest.arbeitsstab")
+# Mail about a person's own account. Its context holds a secret (the activation link), which the
+# sender removes from the outbox row once the message is sent or given up.
+ACTIVATION_KIND = "activation.person"
+ACCOUNT_KINDS: tuple[str, ...] = (ACTIVATION_KIND,)
+SECRET_CONTEXT_KEYS: tuple[str, ...] = ("activation_url",)
 
 EVENT_KINDS: tuple[str, ...] = tuple(
     [kind(event, audience) for event, audiences in NOTIFIED.items() for audience in audiences]
     + [kind(APPROVAL_OWED, Audience.RESSORT), kind(APPROVAL_OWED, Audience.ARBEITSSTAB)]
 )
 
-KINDS: tuple[str, ...] = EVENT_KINDS + REMINDER_KINDS + DIGEST_KINDS
+KINDS: tuple[str, ...] = EVENT_KINDS + REMINDER_KINDS + DIGEST_KINDS + ACCOUNT_KINDS
 
 
 def audience_of(kind_: str) -> Audience:

@@ -15,6 +15,7 @@ SAMPLE_RECIPIENTS: dict[str, str] = {
     "partner": "Kai Kontakt",
     "ressort": "Carla Ostermann",
     "arbeitsstab": "Anna Stab",
+    "person": "Anna Stab",
 }
 
 _CHECK: dict[str, Any] = {
@@ -299,9 +300,21 @@ def _digests() -> dict[str, dict[str, Any]]:
     }
 
 
+def _accounts() -> dict[str, dict[str, Any]]:
+    return {
+        "activation.person": {
+            "purpose": "new",
+            "role": "arbeitsstab",
+            "email": "a.stab@stk.nrw.example",
+            "activation_url": "http://127.0.0.1:8000/aktivieren/BEISPIEL-nicht-gueltig",
+            "expires_at": "2026-03-04T08:00:00+00:00",
+        }
+    }
+
+
 def sample_context(kind: str) -> dict[str, Any]:
     """A realistic context for a kind (a fresh copy; ``KeyError`` for an unknown kind)."""
-    return copy.deepcopy({**_by_event(), **_reminders(), **_digests()}[kind])
+    return copy.deepcopy({**_by_event(), **_reminders(), **_digests(), **_accounts()}[kind])
 
 
 def sample_recipient(kind: str) -> str:

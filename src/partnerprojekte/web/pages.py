@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from partnerprojekte.web import (
     pages_actions,
+    pages_activation,
     pages_admin,
     pages_auth,
     pages_overview,
@@ -34,6 +35,7 @@ router.include_router(pages_submit.router)
 router.include_router(pages_proposals.router)
 router.include_router(pages_actions.router)
 router.include_router(pages_admin.router)
+router.include_router(pages_activation.router)
 
 ERROR_TITLES = {
     400: "Anfrage fehlerhaft",

@@ -1,4 +1,7 @@
-"""The administration page: people and their roles (list, add, deactivate, reactivate)."""
+"""The administration page: people and their roles (list, add, deactivate, send an activation link).
+
+No password field anywhere: a person chooses their own through the link mailed to them.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import people
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import SIGNED_IN_FORM, PageActor, PostedForm, require_role, text
-from partnerprojekte.web.security import PASSWORD_MIN_LENGTH
 from partnerprojekte.web.templating import redirect, render
 from partnerprojekte.web.wording import web_message
 
@@ -35,7 +37,6 @@ def _page(
         "ressorts": [(r.abbreviation, r.name) for r in ref.ressorts.values()],
         "values": values,
         "errors": errors,
-        "password_min": PASSWORD_MIN_LENGTH,
     }
     return render(request, "personen.html", context, status=status, actor=actor)
 
@@ -49,10 +50,9 @@ def people_page(request: Request, actor: PageActor) -> Response:
 
 @router.post(PATH, include_in_schema=False, dependencies=SIGNED_IN_FORM)
 def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response:
-    """Add a person; what is wrong is shown at the form, which keeps what was typed (not the password)."""
+    """Add a person and mail them their activation link; what is wrong is shown at the form."""
     require_role(actor, Role.ADMIN)
     values = {k: text(form, k) for k in ("email", "name", "role", "ressort", "organisation")}
-    password = form.get("password")
     try:
         role = Role(values["role"])
     except ValueError:
@@ -67,7 +67,7 @@ def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response
             # may still hold a value from an earlier choice of role.
             ressort=(values["ressort"] or None) if role is Role.RESSORT else None,
             organisation=(values["organisation"] or None) if role is Role.PARTNER else None,
-            password=password if isinstance(password, str) and password else None,
+            by=actor.user_id,
         )
     except DomainError as exc:
         messages = (
@@ -76,22 +76,35 @@ def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response
             else [web_message(str(exc))]
         )
         return _page(request, actor, values, messages, status=422)
-    note = "" if user.password_hash else " Ohne Passwort kann sie sich noch nicht anmelden."
-    return redirect(request, PATH, f"{user.name} ({user.email}) ist als {user.role.label} angelegt.{note}")
+    return redirect(
+        request,
+        PATH,
+        f"{user.name} ({user.email}) ist als {user.role.label} angelegt; der Aktivierungslink geht per "
+        "E-Mail an sie, ihr Passwort wählt sie selbst.",
+    )
 
 
 @router.post(PATH + "/{user_id}/{action}", include_in_schema=False, dependencies=SIGNED_IN_FORM)
 def set_active(user_id: UserId, action: str, request: Request, actor: PageActor) -> Response:
-    """Deactivate (``deaktivieren``) or reactivate (``aktivieren``) a person."""
+    """Deactivate (``deaktivieren``) a person, or mail them an activation link (``aktivieren`` for a
+    deactivated person, ``link`` for a first login or a new password)."""
     require_role(actor, Role.ADMIN)
-    if action not in ("deaktivieren", "aktivieren"):
+    if action not in ("deaktivieren", "aktivieren", "link"):
         raise ValidationError("Unbekannte Aktion.")
     try:
-        user = people.set_active(services(request), user_id, action == "aktivieren", by=actor.user_id)
+        if action == "deaktivieren":
+            user = people.set_active(services(request), user_id, False, by=actor.user_id)
+        else:
+            user, purpose = people.send_link(services(request), user_id, by=actor.user_id)
     except DomainError as exc:
         return redirect(request, PATH, web_message(str(exc)), kind="hinweis")
-    done = "wieder aktiv" if user.active else "deaktiviert; ihre Sitzungen sind beendet"
-    return redirect(request, PATH, f"{user.name} ({user.email}) ist {done}.")
+    if action == "deaktivieren":
+        done = "deaktiviert; ihre Sitzungen sind beendet, ihre API-Tokens widerrufen"
+        return redirect(request, PATH, f"{user.name} ({user.email}) ist {done}.")
+    what = (
+        "wieder aktiv, sobald sie ihn benutzt" if purpose == "reactivate" else "damit wählt sie ihr Passwort"
+    )
+    return redirect(request, PATH, f"Aktivierungslink an {user.name} ({user.email}) verschickt; {what}.")
 
 
 @router.get(PATH + "/{user_id}/{action}", include_in_schema=False)

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Request, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.orm import Session
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
@@ -50,6 +51,7 @@ from partnerprojekte.db.schema import (
     WebSecretRow,
     WebSessionRow,
 )
+from partnerprojekte.db.user_audit import SEED, UserActor, record_user_event
 from partnerprojekte.errors import NotFound, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.states.workflow import Actor
@@ -141,8 +143,12 @@ def check_password_policy(password: str) -> None:
         raise ValidationError("Passwort: darf nicht nur aus Leerzeichen bestehen.")
 
 
-def set_password(db: Database, email: str, password: str) -> None:
-    """Store the argon2id hash of a new password for a user; existing sessions of that user end."""
+def set_password(db: Database, email: str, password: str, *, by: UserActor = SEED) -> None:
+    """Store the argon2id hash of a new password for a user; their sessions end, their API tokens die.
+
+    For seeding (tests, demo set-ups) only: no page, API route or command lets an administrator call
+    it for someone else. People set their own password through an activation link (``web/accounts.py``).
+    """
     check_password_policy(password)
     digest = hash_password(password)
     with db.write() as s:
@@ -152,6 +158,21 @@ def set_password(db: Database, email: str, password: str) -> None:
         user.password_hash = digest
         # A new password is often set because the old one leaked: sessions opened with it must end.
         s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
+        revoked = revoke_user_tokens(s, user.id, db.clock())
+        record_user_event(s, by, "password_set", user.id, {"tokens_revoked": revoked}, at=db.clock())
+
+
+def revoke_user_tokens(conn: Session | Connection, user_id: int, at: dt.datetime) -> int:
+    """Revoke every live API token of a person (on deactivation and on a password change); how many.
+
+    Revoked tokens stay revoked: a reactivated person gets new ones, never the old ones back.
+    """
+    result = conn.execute(
+        update(ApiTokenRow)
+        .where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- login ---------------------------------------------------------------------------------------
@@ -548,8 +569,8 @@ class IssuedToken:
     token: str
 
 
-def issue_api_token(db: Database, user_email: str, name: str) -> IssuedToken:
-    """Create an API token for an active user; only its SHA-256 is stored."""
+def issue_api_token(db: Database, user_email: str, name: str, *, by: UserActor = SEED) -> IssuedToken:
+    """Create an API token for an active user, audited as issued ``by``; only its SHA-256 is stored."""
     check_text(name, "Name des Tokens")
     name = name.strip()
     if not name:
@@ -561,18 +582,25 @@ def issue_api_token(db: Database, user_email: str, name: str) -> IssuedToken:
         user = s.scalar(select(UserRow).where(UserRow.email == _normalise_email(user_email)))
         if user is None or not user.active:
             raise NotFound(f"Keine aktive Person mit der E-Mail „{user_email.strip()}“ (users add).")
-        row = ApiTokenRow(user_id=user.id, name=name, token_hash=_digest(token), created_at=db.clock())
+        row = ApiTokenRow(
+            user_id=user.id,
+            name=name,
+            token_hash=_digest(token),
+            created_at=db.clock(),
+            issued_by=by.user_id,
+        )
         s.add(row)
         s.flush()
+        record_user_event(s, by, "token_issued", user.id, {"token_id": row.id, "name": name}, at=db.clock())
         return IssuedToken(row.id, token)
 
 
-def create_api_token(db: Database, user_email: str, name: str) -> str:
+def create_api_token(db: Database, user_email: str, name: str, *, by: UserActor = SEED) -> str:
     """Create an API token and return it (shown once; only its hash is kept)."""
-    return issue_api_token(db, user_email, name).token
+    return issue_api_token(db, user_email, name, by=by).token
 
 
-def revoke_api_token(db: Database, token_id: int) -> bool:
+def revoke_api_token(db: Database, token_id: int, *, by: UserActor = SEED) -> bool:
     """Revoke a token by its id; False if it was revoked already, ``NotFound`` if there is none."""
     with db.write() as s:
         row = s.get(ApiTokenRow, token_id)
@@ -581,6 +609,7 @@ def revoke_api_token(db: Database, token_id: int) -> bool:
         if row.revoked_at is not None:
             return False
         row.revoked_at = db.clock()
+        record_user_event(s, by, "token_revoked", row.user_id, {"token_id": token_id}, at=db.clock())
         return True
 
 
