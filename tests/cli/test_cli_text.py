@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.cli.conftest import PARTNER, STAB, Cli
+from tests.cli.conftest import ADMIN, PARTNER, STAB, Cli
 from tests.helpers import proposal_doc
 
 
@@ -16,7 +16,9 @@ from tests.helpers import proposal_doc
     [("Neu\x0bPerson", "U+000B"), ("Neu\x1b[2JPerson", "U+001B"), (os.fsdecode(b"Neu\xffPerson"), "U+DCFF")],
 )
 def test_users_add_refuses_a_control_character_in_the_name(cli: Cli, name: str, code: str) -> None:
-    result = cli("users", "add", "neu@example.org", "--name", name, "--role", "arbeitsstab", expect=2)
+    result = cli(
+        "users", "add", "neu@example.org", "--name", name, "--role", "arbeitsstab", "--as", ADMIN, expect=2
+    )
     assert "Name: enthält" in result.err and code in result.err
     listed = cli("users", "list")
     assert "neu@example.org" not in listed.out
