@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -141,8 +142,23 @@ _PENDING = Prepared(
         APPROVALS.c.created_at,
     )
     .join_from(APPROVALS, USERS, APPROVALS.c.user_id == USERS.c.id)
-    .where(APPROVALS.c.proposal_id == bindparam("proposal_id"), APPROVALS.c.status == PENDING)
+    .where(
+        APPROVALS.c.proposal_id == bindparam("proposal_id"),
+        APPROVALS.c.status == PENDING,
+        # An approval counts only while its giver is active and still holds the role it was given in
+        # (for a Ressort approval: still in that Ressort), whatever changed the person meanwhile.
+        USERS.c.active.is_(True),
+        USERS.c.role == APPROVALS.c.role,
+        or_(APPROVALS.c.role != Role.RESSORT, USERS.c.ressort == APPROVALS.c.ressort),
+    )
     .order_by(APPROVALS.c.id)
+)
+
+# A person's pending approvals on every proposal (deactivation, change of role or Ressort).
+_PENDING_OF_USER = Prepared(
+    select(APPROVALS.c.id, APPROVALS.c.proposal_id, APPROVALS.c.event)
+    .where(APPROVALS.c.user_id == bindparam("user_id"), APPROVALS.c.status == PENDING)
+    .order_by(APPROVALS.c.proposal_id, APPROVALS.c.id)
 )
 
 _STATUS = Prepared(select(PROPOSALS.c.status).where(PROPOSALS.c.id == bindparam("proposal_id")))
@@ -209,6 +225,11 @@ def pending_approvals(conn: Executor, proposal: ProposalState) -> list[PendingAp
     if not proposal.pending_approvals:
         return []
     return [PendingApproval(*row) for row in _PENDING.all(conn, {"proposal_id": proposal.id})]
+
+
+def pending_approvals_of_user(conn: Executor, user_id: int) -> list[tuple[int, int, str]]:
+    """A person's pending approvals as (approval id, proposal id, event), by proposal."""
+    return [(r[0], r[1], r[2]) for r in _PENDING_OF_USER.all(conn, {"user_id": user_id})]
 
 
 def current_status(conn: Executor, proposal_id: int) -> State | None:
