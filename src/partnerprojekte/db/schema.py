@@ -247,7 +247,7 @@ class ProposalRow(Base):
     title_text: Mapped[str] = mapped_column(Text, server_default="")
     search_text: Mapped[str] = mapped_column(Text, server_default="")
     __table_args__ = (
-        # PostgreSQL: the substring search (LIKE '%wort%') is served by a trigram index (migration a9d1c0000006).
+        # PostgreSQL: the substring search (LIKE '%wort%') uses a trigram index (migration a9d1c0000006).
         Index(
             "ix_proposals_search_trgm",
             "search_text",
