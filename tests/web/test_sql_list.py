@@ -18,8 +18,8 @@ from partnerprojekte.model import Event, Role, State
 from partnerprojekte.proposal import HandlungsfeldKey
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import Actor, EventInput, same_organisation
-from partnerprojekte.web import queries_web
-from partnerprojekte.web.search import ListFilters, search_page
+from partnerprojekte.web import exports, queries_web
+from partnerprojekte.web.search import ListFilters, export_batches, search_page
 from tests.helpers import proposal_doc
 from tests.people import ORG, PARTNER, STAB
 from tests.web.conftest import ADMIN, OTHER, OTHER_ORG, PEOPLE
@@ -160,3 +160,21 @@ def test_a_partner_never_gets_another_organisations_proposal_on_any_page(
     assert search_page(db, Actor(0, "x@example.de", "X", Role.PARTNER), ListFilters()) == ([], 0)
     assert search_page(db, Actor(0, "y@example.de", "Y", Role.RESSORT), ListFilters()) == ([], 0)
     assert search_page(db, actors[ADMIN], ListFilters())[1] == 30
+
+
+def test_the_streamed_csv_export_equals_the_one_built_at_once(
+    services: Services, db: Database, tokens: dict[str, str]
+) -> None:
+    _generate(services, 23)
+    actors = {a.email: a for a in _actors(db)}
+    for email, f in ((STAB, ListFilters()), (PARTNER, ListFilters()), (STAB, ListFilters(q="ruhr"))):
+        items = search_page(db, actors[email], f)[0]
+        with db.read() as s:
+            checks = {format_id(r.id): r.check_result for r in s.scalars(select(ProposalRow))}
+        whole = exports.to_csv(exports.export_rows(list(reversed(items)), checks, "Europe/Berlin"))
+        batches = (
+            exports.export_rows([i for i, _ in b], {i["id"]: c for i, c in b}, "Europe/Berlin")
+            for b in export_batches(db, actors[email], f, size=4)
+        )
+        assert b"".join(exports.csv_chunks(batches)) == whole
+        assert whole.count(b"\r\n") == len(items) + 1

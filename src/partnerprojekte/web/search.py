@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.orm import defer
+
 from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import ProposalRow
+from partnerprojekte.ids import parse_id
 from partnerprojekte.model import State
 from partnerprojekte.proposal import HandlungsfeldKey
+from partnerprojekte.queries import proposal_summary
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web
@@ -81,3 +88,36 @@ def search_page(
 def search_proposals(db: Database, actor: Actor, filters: ListFilters) -> list[dict[str, Any]]:
     """All visible proposals matching the filters and every word of the search, newest first."""
     return search_page(db, actor, filters)[0]
+
+
+def export_batches(
+    db: Database, actor: Actor, filters: ListFilters, *, size: int = 2000
+) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The visible matching proposals oldest first, ``size`` at a time (keyset paging on the id), each as
+    its summary and stored criteria results: for an export that streams instead of building everything."""
+    where = queries_web.conditions(
+        actor,
+        status=filters.status,
+        ressort=filters.ressort,
+        handlungsfeld=filters.handlungsfeld,
+        words=filters.q.split(),
+        full_text=True,
+    )
+    last = 0
+    while True:
+        query = (
+            select(ProposalRow)
+            .options(defer(ProposalRow.search_text), defer(ProposalRow.title_text))
+            .where(*where, ProposalRow.id > last)
+            .order_by(ProposalRow.id)
+            .limit(size)
+        )
+        with db.read() as s:
+            batch = [(proposal_summary(row), row.check_result) for row in s.scalars(query)]
+            if batch:
+                last = parse_id(batch[-1][0]["id"])
+        if not batch:
+            return
+        yield batch
+        if len(batch) < size:
+            return
