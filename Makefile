@@ -41,6 +41,7 @@ bench: sync
 	PARTNERPROJEKTE_BENCH_POSTGRES_URL="$(PG_TEST_URL)" $(UV) run --frozen python -m benchmarks.bench_core
 	$(UV) run --frozen python -m benchmarks.bench_mail
 	$(UV) run --frozen python -m benchmarks.bench_digests
+	PARTNERPROJEKTE_BENCH_POSTGRES_URL="$(PG_TEST_URL)" $(UV) run --frozen python -m benchmarks.bench_web $(BENCH_WEB_ARGS)
 
 ## docs: regenerate the state diagram in docs/
 docs: sync

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from partnerprojekte import audience as aud
 from partnerprojekte.config import Settings
-from partnerprojekte.db import audit, outbox, store
+from partnerprojekte.db import audit, outbox, searchable, store
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApiTokenRow, ProposalRow, RessortRow, UserRow
 from partnerprojekte.db.store import Executor
@@ -246,6 +246,9 @@ class Services:
                 created_by=actor.user_id,
                 created_at=at,
             )
+            searchable.update_search(
+                conn, pid, proposal.title, proposal.submitter.name, proposal.to_document()
+            )
             fields = self._audit_fields(
                 row,
                 1,
@@ -326,6 +329,9 @@ class Services:
                 check_result=check_json,
                 created_by=actor.user_id,
                 created_at=at,
+            )
+            searchable.update_search(
+                conn, row.id, proposal.title, proposal.submitter.name, proposal.to_document()
             )
             return Outcome(row.id, Event.REVISE.value, decision.to_state, True, seq, [], 0, result)
 

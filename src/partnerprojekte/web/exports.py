@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,19 +97,31 @@ def _safe_text(value: str) -> str:
 
 def to_csv(rows: Sequence[ExportRow]) -> bytes:
     """CSV as German Excel opens it by double-click: UTF-8 with BOM, semicolons, dates as ``TT.MM.JJJJ``."""
+    return b"".join(csv_chunks([rows]))
+
+
+def csv_chunks(batches: Iterable[Sequence[ExportRow]]) -> Iterator[bytes]:
+    """The CSV of ``to_csv`` in pieces (BOM and header first, then one piece per batch): for streaming."""
+    yield ("\ufeff" + _csv_text([HEADER])).encode("utf-8")
+    for rows in batches:
+        yield _csv_text(
+            [
+                [
+                    (value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else _safe_text(str(value)))
+                    if value is not None
+                    else ""
+                    for value in row.cells()
+                ]
+                for row in rows
+            ]
+        ).encode("utf-8")
+
+
+def _csv_text(lines: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for row in rows:
-        writer.writerow(
-            [
-                (value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else _safe_text(str(value)))
-                if value is not None
-                else ""
-                for value in row.cells()
-            ]
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    writer.writerows(lines)
+    return buffer.getvalue()
 
 
 def to_xlsx(rows: Sequence[ExportRow], *, title: str = "Partnerprojekte") -> bytes:

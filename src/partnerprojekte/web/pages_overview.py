@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -23,7 +23,7 @@ from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import exports, queries_web
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import PageActor, require_role
-from partnerprojekte.web.search import ListFilters, search_proposals
+from partnerprojekte.web.search import ListFilters, export_batches, search_proposals
 from partnerprojekte.web.stats import time_in_states
 from partnerprojekte.web.tasks import tasks_for
 from partnerprojekte.web.templating import render
@@ -207,7 +207,20 @@ def export_csv(
 ) -> Response:
     """The visible proposals (with the list's filters) as CSV for German Excel."""
     filters = ListFilters.parse(status=status, ressort=ressort, handlungsfeld=handlungsfeld, q=q)
-    return _download(request, exports.to_csv(_export_rows(request, actor, filters)), exports.CSV_TYPE, "csv")
+    svc = services(request)
+    tz = svc.settings.timezone
+    # Streamed in batches from the database: the first bytes leave before the last row is read.
+    batches = (
+        exports.export_rows([item for item, _ in batch], {item["id"]: check for item, check in batch}, tz)
+        for batch in export_batches(svc.db, actor, filters)
+    )
+    day = svc.db.clock().astimezone(ZoneInfo(tz)).date()
+    name = exports.filename("partnerprojekte", day, "csv")
+    return StreamingResponse(
+        exports.csv_chunks(batches),
+        media_type=exports.CSV_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/vorschlaege/export.xlsx", include_in_schema=False)

@@ -18,7 +18,7 @@ from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web, views
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import PageActor, ascii_int, proposal_number
-from partnerprojekte.web.search import ListFilters, search_proposals
+from partnerprojekte.web.search import ListFilters, search_page
 from partnerprojekte.web.templating import render
 
 router = APIRouter()
@@ -66,10 +66,12 @@ def proposal_list(
     """The proposals the person may see; staff get filters, everyone the search."""
     svc = services(request)
     filters = ListFilters.parse(status=status, ressort=ressort, handlungsfeld=handlungsfeld, q=q)
-    found = search_proposals(svc.db, actor, filters)
-    pages = max(1, math.ceil(len(found) / PER_PAGE))
-    page = min(ascii_int(seite, low=1) or 1, pages)
-    shown = found[(page - 1) * PER_PAGE : page * PER_PAGE]
+    asked = ascii_int(seite, low=1) or 1
+    shown, total = search_page(svc.db, actor, filters, page=asked, per_page=PER_PAGE)
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(asked, pages)
+    if page != asked:
+        shown, total = search_page(svc.db, actor, filters, page=page, per_page=PER_PAGE)
     entered = (
         views.paths(svc.db, [parse_id(item["id"]) for item in shown]) if actor.role is Role.PARTNER else {}
     )
@@ -80,7 +82,7 @@ def proposal_list(
     ref = load_reference()
     context = {
         "items": shown,
-        "total": len(found),
+        "total": total,
         "page": page,
         "pages": pages,
         "filters": filters,

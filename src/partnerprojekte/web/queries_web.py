@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import defer
 
 from partnerprojekte.access import can_see_comment, can_see_proposal
+from partnerprojekte.db import searchable
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow
 from partnerprojekte.errors import NotFound, TransitionRefused
@@ -51,9 +53,46 @@ def visible_proposal(db: Database, actor: Actor, proposal_id: int) -> ProposalRe
         return ProposalRef(row.id, row.status, row.organisation, row.responsible_ressort, row.version)
 
 
-def _matches(query: list[str], *texts: str) -> bool:
-    haystack = " ".join(texts).casefold()
-    return all(word in haystack for word in query)
+def conditions(
+    actor: Actor,
+    *,
+    status: State | None = None,
+    ressort: str | None = None,
+    handlungsfeld: HandlungsfeldKey | None = None,
+    words: list[str] | None = None,
+    full_text: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The list's WHERE clause: the visibility rule, the filters and every search word (case folded)."""
+    where = [searchable.visible_clause(actor)]
+    if status is not None:
+        where.append(ProposalRow.status == status)
+    if ressort is not None:
+        where.append(ProposalRow.responsible_ressort == ressort)
+    if handlungsfeld is not None:
+        where.append(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
+    if words:
+        column = ProposalRow.search_text if full_text else ProposalRow.title_text
+        where.append(searchable.words_clause(column, [w.casefold() for w in words]))
+    return where
+
+
+def page_of(
+    db: Database, where: list[ColumnElement[bool]], *, newest_first: bool, page: int, per_page: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page (``per_page=None``: all) of the matching proposals, and how many match; paged in SQL."""
+    order = ProposalRow.id.desc() if newest_first else ProposalRow.id.asc()
+    query = (
+        select(ProposalRow)
+        .options(defer(ProposalRow.search_text), defer(ProposalRow.title_text))
+        .where(*where)
+        .order_by(order)
+    )
+    if per_page is not None:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    with db.read() as s:
+        total = s.scalar(select(func.count()).select_from(ProposalRow).where(*where)) or 0
+        items = [proposal_summary(row) for row in s.scalars(query)]
+    return items, total
 
 
 def list_visible(
@@ -69,36 +108,14 @@ def list_visible(
 ) -> dict[str, Any]:
     """One page of the proposals the actor may see, filtered; ``total`` counts all matching ones.
 
-    Visibility and the text search run in Python over a narrow query: ``can_see_proposal`` stays the
-    only rule, and case folding works for umlauts on SQLite too (its ``lower`` knows ASCII only).
+    Visibility (``access.can_see_proposal`` as a WHERE clause), filters, the search in title and
+    organisation (case folded in Python when written, so umlauts work on SQLite too) and paging run in SQL.
     """
-    query = select(
-        ProposalRow.id, ProposalRow.organisation, ProposalRow.responsible_ressort, ProposalRow.title
-    ).order_by(ProposalRow.id)
-    if status is not None:
-        query = query.where(ProposalRow.status == status)
-    if ressort is not None:
-        query = query.where(ProposalRow.responsible_ressort == ressort)
-    if handlungsfeld is not None:
-        query = query.where(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
-    if actor.role is Role.RESSORT:
-        # Narrowed in SQL as well; the Python check below stays the deciding one.
-        query = query.where(ProposalRow.responsible_ressort == actor.ressort)
-    words = (q or "").casefold().split()
-    with db.read() as s:
-        ids = [
-            pid
-            for pid, organisation, responsible, title in s.execute(query)
-            if can_see_proposal(actor, organisation, responsible) and _matches(words, title, organisation)
-        ]
-        chosen = ids[(page - 1) * per_page : page * per_page]
-        rows = (
-            {r.id: r for r in s.scalars(select(ProposalRow).where(ProposalRow.id.in_(chosen)))}
-            if chosen
-            else {}
-        )
-        items = [proposal_summary(rows[pid]) for pid in chosen]
-    return {"items": items, "total": len(ids), "page": page, "per_page": per_page}
+    where = conditions(
+        actor, status=status, ressort=ressort, handlungsfeld=handlungsfeld, words=(q or "").split()
+    )
+    items, total = page_of(db, where, newest_first=False, page=page, per_page=per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 def redact_proposal(data: dict[str, Any], actor: Actor) -> dict[str, Any]:

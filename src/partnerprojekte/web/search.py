@@ -6,19 +6,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ProposalRow, RevisionRow
+from partnerprojekte.db.schema import ProposalRow
 from partnerprojekte.ids import parse_id
 from partnerprojekte.model import State
 from partnerprojekte.proposal import HandlungsfeldKey
+from partnerprojekte.queries import proposal_summary
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web
 
-# More than any real number of proposals (the Fortschrittsbericht counts some 300 suggestions in all).
-_ALL = 1_000_000
 _MAX_QUERY = 200
 _E = TypeVar("_E", State, HandlungsfeldKey)
 
@@ -66,50 +66,58 @@ def _enum(cls: type[_E], value: str) -> _E | None:
         return None
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def search_proposals(db: Database, actor: Actor, filters: ListFilters) -> list[dict[str, Any]]:
-    """The visible proposals matching the filters and every word of the search, newest first.
-
-    The words are looked up in the id, title, organisation and every text of the current revision
-    (summary, partners, places, rationales, financing sources …), ignoring case.
+def search_page(
+    db: Database, actor: Actor, filters: ListFilters, *, page: int = 1, per_page: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page (``per_page=None``: all) of the visible proposals matching the filters, newest first, and
+    how many match. Every word of the search must occur in the id, title, organisation or any text of the
+    current revision (summary, partners, places, rationales, financing sources …), ignoring case; the
+    visibility rule, filters, search and paging all run in SQL.
     """
-    items: list[dict[str, Any]] = queries_web.list_visible(
-        db,
+    where = queries_web.conditions(
         actor,
         status=filters.status,
         ressort=filters.ressort,
         handlungsfeld=filters.handlungsfeld,
-        per_page=_ALL,
-    )["items"]
-    words = filters.q.casefold().split()
-    if words and items:
-        ids = [parse_id(item["id"]) for item in items]
+        words=filters.q.split(),
+        full_text=True,
+    )
+    return queries_web.page_of(db, where, newest_first=True, page=page, per_page=per_page)
+
+
+def search_proposals(db: Database, actor: Actor, filters: ListFilters) -> list[dict[str, Any]]:
+    """All visible proposals matching the filters and every word of the search, newest first."""
+    return search_page(db, actor, filters)[0]
+
+
+def export_batches(
+    db: Database, actor: Actor, filters: ListFilters, *, size: int = 2000
+) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """The visible matching proposals oldest first, ``size`` at a time (keyset paging on the id), each as
+    its summary and stored criteria results: for an export that streams instead of building everything."""
+    where = queries_web.conditions(
+        actor,
+        status=filters.status,
+        ressort=filters.ressort,
+        handlungsfeld=filters.handlungsfeld,
+        words=filters.q.split(),
+        full_text=True,
+    )
+    last = 0
+    while True:
         query = (
-            select(ProposalRow.id, RevisionRow.document)
-            .join(
-                RevisionRow,
-                and_(
-                    RevisionRow.proposal_id == ProposalRow.id,
-                    RevisionRow.number == ProposalRow.current_revision,
-                ),
-            )
-            .where(ProposalRow.id.in_(ids))
+            select(ProposalRow)
+            .options(defer(ProposalRow.search_text), defer(ProposalRow.title_text))
+            .where(*where, ProposalRow.id > last)
+            .order_by(ProposalRow.id)
+            .limit(size)
         )
         with db.read() as s:
-            texts = {pid: " ".join(_strings(doc)) for pid, doc in s.execute(query)}
-        items = [
-            item
-            for item in items
-            if all(word in f"{item['id']} {texts.get(parse_id(item['id']), '')}".casefold() for word in words)
-        ]
-    return list(reversed(items))
+            batch = [(proposal_summary(row), row.check_result) for row in s.scalars(query)]
+            if batch:
+                last = parse_id(batch[-1][0]["id"])
+        if not batch:
+            return
+        yield batch
+        if len(batch) < size:
+            return
