@@ -6,10 +6,10 @@ import itertools
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ApprovalRow, AuditRow, OutboxRow, ProposalRow, RevisionRow
+from partnerprojekte.db.schema import ApprovalRow, AuditRow, OutboxRow, ProposalRow, RevisionRow, UserRow
 from partnerprojekte.errors import NotFound, TransitionRefused, ValidationError
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Criterion, Event, ReasonCode, Role, State, Visibility
@@ -355,3 +355,32 @@ def test_an_approval_comment_stays_internal_unless_said(services: Services, db: 
         pid, Event.DECLINE, MWIDE, EventInput(comment="Vorbehalt", reasons=(ReasonCode.FINANCING,))
     )
     assert show_proposal(db, pid)["comments"][-1]["visibility"] == "intern"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"active": False}, {"role": Role.PARTNER}, {"role": Role.RESSORT, "ressort": "VM"}],
+    ids=["deactivated", "now-partner", "now-ressort"],
+)
+def test_an_approval_counts_only_while_its_giver_is_active_in_that_role(
+    services: Services, db: Database, change: dict[str, Any]
+) -> None:
+    pid = to_coordination(services)
+    services.transition(pid, Event.RECOGNISE, STAB, EventInput())
+    # Changed behind the services' back (e.g. by an operator in SQL): the count must still not see it.
+    with db.write() as s:
+        s.execute(update(UserRow).where(UserRow.email == STAB).values(**change))
+    outcome = services.transition(pid, Event.RECOGNISE, MWIDE, EventInput())
+    assert not outcome.fired
+    assert status(db, pid) is State.IN_ABSTIMMUNG
+
+
+def test_a_ressort_approval_stops_counting_when_its_giver_moves_to_another_ressort(
+    services: Services, db: Database
+) -> None:
+    pid = to_coordination(services)
+    services.transition(pid, Event.RECOGNISE, MWIDE, EventInput())
+    with db.write() as s:
+        s.execute(update(UserRow).where(UserRow.email == MWIDE).values(ressort="VM"))
+    assert not services.transition(pid, Event.RECOGNISE, STAB, EventInput()).fired
+    assert status(db, pid) is State.IN_ABSTIMMUNG
