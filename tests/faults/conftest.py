@@ -1,0 +1,1 @@
+"""Shared pieces of the fault tests (each module brings its own servers and processes)."""
