@@ -32,6 +32,8 @@ NOTIFIED: dict[str, tuple[Audience, ...]] = {
 }
 
 APPROVAL_OWED = "approval_owed"
+# A person's pending approvals fell away: deactivated, or their role or Ressort changed.
+APPROVAL_WITHDRAWN = "approval_withdrawn"
 
 
 def audiences_for(event: str) -> tuple[Audience, ...]:

@@ -84,6 +84,8 @@ app.add_typer(digest_app, name="digest")
 app.add_typer(flows_app, name="flows")
 app.command("run")(run_command)
 users_app.command("send-link")(cli_web.users_send_link)
+users_app.command("deactivate")(cli_web.users_deactivate)
+users_app.command("set-role")(cli_web.users_set_role)
 users_app.add_typer(cli_web.token_app, name="token")
 app.add_typer(cli_web.web_app, name="web")
 

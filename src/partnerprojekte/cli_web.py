@@ -61,6 +61,67 @@ def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
     )
 
 
+def users_deactivate(email: EmailArg, as_: AdminOpt) -> None:
+    """Eine Person deaktivieren: Sitzungen enden, API-Tokens und Links verfallen, offene Zustimmungen
+    werden zurückgenommen (protokolliert; Ressort und Arbeitsstab erhalten eine E-Mail)."""
+    from partnerprojekte.cli import _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.web import accounts, people
+
+    try:
+        svc = _services()
+        with svc.db.write() as s:
+            by = accounts.acting_admin(s, as_, "cli")
+            user = accounts.person_by_email(s, email)
+            revoked, withdrawn = people.deactivate(svc, s, user, by)
+            address = user.email
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    typer.echo(
+        f"{address} ist deaktiviert; {revoked} API-Token(s) widerrufen, offene Zustimmungen zu "
+        f"{withdrawn} Vorschlag/Vorschlägen zurückgenommen. Wieder aktiv nur über einen Aktivierungslink "
+        "(users send-link)."
+    )
+
+
+def users_set_role(
+    email: EmailArg,
+    role: Annotated[
+        str, typer.Option("--role", metavar="ROLLE", help="partner, ressort, arbeitsstab oder admin.")
+    ],
+    as_: AdminOpt,
+    ressort: Annotated[
+        str | None, typer.Option("--ressort", metavar="ABK", help="Ressort-Kürzel (nur Rolle ressort).")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", metavar="NAME", help="Organisation (Rolle partner).")
+    ] = None,
+) -> None:
+    """Rolle oder Ressort einer Person ändern; ihre offenen Zustimmungen werden zurückgenommen und sie
+    meldet sich neu an (Sitzungen und API-Tokens enden)."""
+    from partnerprojekte.cli import _choice, _handle, _services
+    from partnerprojekte.errors import PartnerprojekteError
+    from partnerprojekte.model import Role
+    from partnerprojekte.web import accounts, people
+
+    try:
+        svc = _services()
+        chosen = _choice(role, Role, "--role")
+        with svc.db.write() as s:
+            by = accounts.acting_admin(s, as_, "cli")
+            user = accounts.person_by_email(s, email)
+            withdrawn = people.change_role_of(svc, s, user, chosen, ressort, organisation, by)
+            text = f"{user.email} ist jetzt {user.role.label}" + (
+                f" ({user.ressort})" if user.ressort else ""
+            )
+    except PartnerprojekteError as exc:
+        _handle(exc, False)
+    typer.echo(
+        f"{text}; offene Zustimmungen zu {withdrawn} Vorschlag/Vorschlägen zurückgenommen, Sitzungen und "
+        "API-Tokens beendet."
+    )
+
+
 @token_app.command("create")
 def token_create(
     email: EmailArg,

@@ -524,6 +524,68 @@ class Services:
             store.withdraw_approvals(conn, mine, at)
             return Outcome(row.id, "withdraw_approval", row.status, False, seq)
 
+    def withdraw_approvals_of_person(
+        self,
+        conn: Executor,
+        user_id: int,
+        admin_email: str,
+        reason: str,
+        *,
+        at: dt.datetime,
+        notify: bool = True,
+    ) -> int:
+        """Withdraw every pending approval of a person who was deactivated or changed role or Ressort.
+
+        Runs in the caller's transaction (the account change itself): per proposal one audit entry in its
+        chain, by the acting administrator, and mail to the Ressort and the Arbeitsstab. Returns how many
+        proposals were concerned.
+        """
+        if reason not in WITHDRAWAL_REASONS:
+            raise ValueError(reason)
+        person = conn.execute(select(UserRow.email, UserRow.name).where(UserRow.id == user_id)).one()
+        by_proposal: dict[int, list[tuple[int, str]]] = {}
+        for approval_id, proposal_id, event in store.pending_approvals_of_user(conn, user_id):
+            by_proposal.setdefault(proposal_id, []).append((approval_id, event))
+        for proposal_id, items in by_proposal.items():
+            actor, at, row, _ = self._context(conn, proposal_id, admin_email, at)
+            events = sorted({event for _, event in items})
+            seq = self._bump(
+                conn,
+                row,
+                Decision(Event(events[0]), row.status, row.status, fires=False),
+                actor,
+                at,
+                None,
+                values={},
+                audit_event="withdraw_approval",
+                audit_extra={
+                    "details": {
+                        "event": events[0],
+                        "events": events,
+                        "person": person.email,
+                        "reason": reason,
+                    }
+                },
+            )
+            store.withdraw_approvals(conn, [approval_id for approval_id, _ in items], at)
+            for event in events:
+                self._notify(
+                    conn,
+                    row,
+                    seq,
+                    aud.APPROVAL_WITHDRAWN,
+                    at,
+                    actor,
+                    notify,
+                    extra={
+                        "withdrawn_event": event,
+                        "withdrawn_by": person.name,
+                        "withdrawn_reason": WITHDRAWAL_REASONS[reason],
+                    },
+                    audiences=(aud.Audience.RESSORT, aud.Audience.ARBEITSSTAB),
+                )
+        return len(by_proposal)
+
     def assign_ressort(
         self,
         proposal_id: int,
@@ -862,6 +924,14 @@ class Services:
             at=at,
             status="pending" if notify else "suppressed",
         )
+
+
+# Why a person's pending approvals fell away, as the mail says it.
+WITHDRAWAL_REASONS = {
+    "deactivated": "ihr Zugang wurde deaktiviert",
+    "role_changed": "ihre Rolle wurde geändert",
+    "ressort_changed": "sie wurde einem anderen Ressort zugeordnet",
+}
 
 
 def _origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:

@@ -762,6 +762,39 @@ def test_approvals_of_two_people_one_administrator_made_do_not_count_together(cl
     assert cli("transition", "1", "recognise", "--as", STAB, "--json").json()["status"] == "anerkannt"
 
 
+def test_users_deactivate_and_set_role_withdraw_pending_approvals(cli: Cli) -> None:
+    """Issue 9 §1: a reviewer's pending approval falls away when they are deactivated or moved, audited
+    in the proposal's history and the user log; only an administrator may do it."""
+    cli("submit", cli.write("p.yaml", titled("Vorschlag Zustimmung entfällt")), "--as", PARTNER)
+    cli("transition", "1", "take_up", "--as", STAB)
+    cli("assign-ressort", "1", "MWIDE", "--as", STAB)
+    cli("transition", "1", "start_coordination", "--as", STAB)
+    cli("transition", "1", "recognise", "--as", MWIDE)
+    refused = cli("users", "set-role", MWIDE, "--role", "ressort", "--ressort", "VM", "--as", STAB, expect=3)
+    assert "Personen verwaltet nur die Administration" in refused.err
+    wrong = cli("users", "set-role", MWIDE, "--role", "ressort", "--as", ADMIN, expect=2)
+    assert "Ressort: Für die Rolle" in wrong.err
+    moved = cli("users", "set-role", MWIDE, "--role", "ressort", "--ressort", "VM", "--as", ADMIN)
+    assert f"{MWIDE} ist jetzt Ressort (VM)" in moved.out and "zu 1 Vorschlag" in moved.out
+    history = cli("history", "1", "--json").json()
+    assert history[-1]["event"] == "withdraw_approval"
+    # Back to MWIDE, approve again, then deactivated: withdrawn again.
+    cli("users", "set-role", MWIDE, "--role", "ressort", "--ressort", "MWIDE", "--as", ADMIN)
+    cli("transition", "1", "recognise", "--as", MWIDE)
+    done = cli("users", "deactivate", MWIDE, "--as", ADMIN)
+    assert f"{MWIDE} ist deaktiviert" in done.out and "zu 1 Vorschlag" in done.out
+    assert (
+        cli("users", "deactivate", MWIDE, "--as", ADMIN, expect=2)
+        .err.strip()
+        .endswith("bereits deaktiviert.")
+    )
+    outcome = cli("transition", "1", "recognise", "--as", STAB, "--json").json()
+    assert outcome["status"] == "in_abstimmung" and not outcome["fired"]
+    kinds = [r["kind"] for r in cli("outbox", "list", "--json").json()]
+    assert kinds.count("approval_withdrawn.arbeitsstab") == 4  # two withdrawals × two Arbeitsstab members
+    assert cli("verify").code == 0
+
+
 @pytest.mark.slow
 def test_the_readme_walkthrough_recognises_a_proposal(empty_cli: Cli) -> None:
     """The commands of the README's „Erste Schritte von Hand“, literally, end with a recognition."""

@@ -25,7 +25,7 @@ from partnerprojekte.web.app import create_app
 from partnerprojekte.web.security import create_api_token, set_password
 from tests.conftest import Clock
 from tests.notifications.conftest import mail_settings_for
-from tests.people import PARTNER, STAB, add_people
+from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, add_people
 from tests.smtp_server import SmtpSink
 from tests.web.conftest import to_coordination
 from tests.web.test_pages import PASSWORD, Browser, alert, flash, text_of
@@ -330,3 +330,52 @@ def test_user_management_is_in_its_own_tamper_evident_log(
         "audit_id": rows[0].id,
         "problem": "Inhalt verändert (Hash passt nicht)",
     }
+
+
+def test_deactivating_a_reviewer_on_the_page_withdraws_their_approval_and_tells_the_others(
+    app: FastAPI, db: Database, settings: Settings, smtp: SmtpSink, seeded: None, services: Services
+) -> None:
+    pid = to_coordination(services)
+    services.transition(pid, Event.RECOGNISE, MWIDE, EventInput())
+    admin = Browser(app, ADMIN_A, PASSWORD)
+    done = admin.follow(admin.post(f"/verwaltung/personen/{user(db, MWIDE).id}/deaktivieren"))
+    assert "ist deaktiviert" in flash(done)
+    history = show_proposal(db, pid)
+    assert history["status"] == State.IN_ABSTIMMUNG.value
+    deliver_pending(db, settings)
+    told = {m.rcpt_tos[0] for m in smtp.messages if "Zustimmung entfallen" in m.subject}
+    assert told == {STAB, STAB2, MWIDE2}
+    # The Arbeitsstab's approval alone is not enough any more.
+    assert not services.transition(pid, Event.RECOGNISE, STAB, EventInput()).fired
+    assert verify(db)["ok"]
+
+
+def test_an_administrator_changes_a_role_on_the_page_and_the_old_approval_falls_away(
+    app: FastAPI, db: Database, settings: Settings, seeded: None, services: Services
+) -> None:
+    pid = to_coordination(services)
+    services.transition(pid, Event.RECOGNISE, MWIDE, EventInput())
+    admin = Browser(app, ADMIN_A, PASSWORD)
+    page = admin.get("/verwaltung/personen")
+    assert f'action="/verwaltung/personen/{user(db, MWIDE).id}/rolle"' in page.text
+    moved = admin.post(
+        f"/verwaltung/personen/{user(db, MWIDE).id}/rolle", {"role": "ressort", "ressort": "VM"}
+    )
+    assert moved.status_code == 303
+    assert "ist jetzt Ressort (VM)" in flash(admin.follow(moved))
+    assert (user(db, MWIDE).role, user(db, MWIDE).ressort) == (Role.RESSORT, "VM")
+    assert not services.transition(pid, Event.RECOGNISE, STAB, EventInput()).fired
+    refused = admin.follow(
+        admin.post(f"/verwaltung/personen/{user(db, STAB).id}/rolle", {"role": "ressort", "ressort": ""})
+    )
+    assert "Ressort: Für die Rolle" in flash(refused)
+    assert user(db, STAB).role is Role.ARBEITSSTAB
+    # Only an administrator may do it.
+    stab = Browser(app, STAB, PASSWORD)
+    assert (
+        stab.post(f"/verwaltung/personen/{user(db, PARTNER).id}/rolle", {"role": "arbeitsstab"}).status_code
+        == 403
+    )
+    with db.read() as s:
+        actions = list(s.scalars(select(UserAuditRow.action).order_by(UserAuditRow.seq)))
+    assert actions.count("change_role") == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partnerprojekte.audience import APPROVAL_OWED, NOTIFIED, Audience, kind
+from partnerprojekte.audience import APPROVAL_OWED, APPROVAL_WITHDRAWN, NOTIFIED, Audience, kind
 
 # Reminders and digests are written by the daily and weekly runs (spec §7), not by an event.
 REMINDER_KINDS: tuple[str, ...] = (
@@ -22,6 +22,7 @@ SECRET_CONTEXT_KEYS: tuple[str, ...] = ("activation_url",)
 EVENT_KINDS: tuple[str, ...] = tuple(
     [kind(event, audience) for event, audiences in NOTIFIED.items() for audience in audiences]
     + [kind(APPROVAL_OWED, Audience.RESSORT), kind(APPROVAL_OWED, Audience.ARBEITSSTAB)]
+    + [kind(APPROVAL_WITHDRAWN, Audience.RESSORT), kind(APPROVAL_WITHDRAWN, Audience.ARBEITSSTAB)]
 )
 
 KINDS: tuple[str, ...] = EVENT_KINDS + REMINDER_KINDS + DIGEST_KINDS + ACCOUNT_KINDS

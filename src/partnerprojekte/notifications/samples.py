@@ -106,6 +106,14 @@ def _by_event() -> dict[str, dict[str, Any]]:
         approved_by="Carla Ostermann",
         missing=["arbeitsstab"],
     )
+    withdrawn = _event(
+        "approval_withdrawn",
+        "in_abstimmung",
+        {"actor_name": "Ada Admin", "actor_role": "admin"},
+        withdrawn_event="recognise",
+        withdrawn_by="Carla Ostermann",
+        withdrawn_reason="ihr Zugang wurde deaktiviert",
+    )
     return {
         "submit.partner": submit,
         "submit.arbeitsstab": submit,
@@ -133,6 +141,8 @@ def _by_event() -> dict[str, dict[str, Any]]:
             "missing": ["ressort"],
         },
         "approval_owed.arbeitsstab": approval,
+        "approval_withdrawn.ressort": withdrawn,
+        "approval_withdrawn.arbeitsstab": withdrawn,
         "request_changes.partner": _transition(
             "request_changes",
             "in_bearbeitung",

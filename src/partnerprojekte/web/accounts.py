@@ -73,6 +73,14 @@ def acting_admin_by_id(s: Session, user_id: int, channel: str) -> UserActor:
     return acting_admin(s, user.email, channel)
 
 
+def person_by_email(s: Session, email: str) -> UserRow:
+    """The person with this e-mail (active or not), else NotFound."""
+    user = s.scalar(select(UserRow).where(UserRow.email == _email(email)))
+    if user is None:
+        raise NotFound(f"E-Mail: Keine Person mit der E-Mail „{email.strip()}“.")
+    return user
+
+
 def any_admin(s: Session) -> bool:
     """Whether an active administrator exists (if not, the first one may be created without ``--as``)."""
     return (

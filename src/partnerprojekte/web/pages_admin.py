@@ -1,4 +1,4 @@
-"""The administration page: people and their roles (list, add, deactivate, send an activation link).
+"""The administration page: people and their roles (list, add, change a role, deactivate, send a link).
 
 No password field anywhere: a person chooses their own through the link mailed to them.
 """
@@ -81,6 +81,35 @@ def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response
         PATH,
         f"{user.name} ({user.email}) ist als {user.role.label} angelegt; der Aktivierungslink geht per "
         "E-Mail an sie, ihr Passwort wählt sie selbst.",
+    )
+
+
+@router.post(PATH + "/{user_id}/rolle", include_in_schema=False, dependencies=SIGNED_IN_FORM)
+def change_role(user_id: UserId, request: Request, actor: PageActor, form: PostedForm) -> Response:
+    """Give a person another role or Ressort; their pending approvals are withdrawn (audited, mailed)."""
+    require_role(actor, Role.ADMIN)
+    values = {k: text(form, k) for k in ("role", "ressort", "organisation")}
+    try:
+        role = Role(values["role"])
+    except ValueError:
+        return redirect(request, PATH, "Rolle: Bitte eine Rolle auswählen.", kind="hinweis")
+    try:
+        user, withdrawn = people.change_role(
+            services(request),
+            user_id,
+            role,
+            ressort=values["ressort"] if role is Role.RESSORT else None,
+            organisation=values["organisation"] if role is Role.PARTNER else None,
+            by=actor.user_id,
+        )
+    except DomainError as exc:
+        return redirect(request, PATH, web_message(str(exc)), kind="hinweis")
+    where = f" ({user.ressort})" if user.ressort else ""
+    gone = f"; offene Zustimmungen zu {withdrawn} Vorschlag/Vorschlägen zurückgenommen" if withdrawn else ""
+    return redirect(
+        request,
+        PATH,
+        f"{user.name} ({user.email}) ist jetzt {user.role.label}{where}{gone}. Sie meldet sich neu an.",
     )
 
 
