@@ -77,6 +77,17 @@ def show_proposal(db: Database, proposal_id: int) -> dict[str, Any]:
         if row is None:
             raise NotFound(f"Vorschlag {format_id(proposal_id)} gibt es nicht.")
         emails: dict[int, str] = dict(s.execute(select(UserRow.id, UserRow.email)).tuples().all())
+        bodies = {
+            uid: (role.value, ressort)
+            for uid, role, ressort in s.execute(select(UserRow.id, UserRow.role, UserRow.ressort))
+        }
+        # Which approvals completed their decision: an approval's comment is deliberation until then.
+        fired = {
+            (a.user_id, a.event, a.created_at)
+            for a in s.scalars(
+                select(ApprovalRow).where(ApprovalRow.proposal_id == row.id, ApprovalRow.status == "fired")
+            )
+        }
         revision = s.scalar(
             select(RevisionRow).where(
                 RevisionRow.proposal_id == row.id, RevisionRow.number == row.current_revision
@@ -133,10 +144,18 @@ def show_proposal(db: Database, proposal_id: int) -> dict[str, Any]:
         data["comments"] = [
             {
                 "user": emails.get(c.user_id),
+                "role": bodies.get(c.user_id, (None, None))[0],
+                "ressort": bodies.get(c.user_id, (None, None))[1],
                 "text": c.text,
                 "visibility": c.visibility.value,
                 "event": c.event,
                 "at": _iso(c.created_at),
+                # None: not an approval's comment; else whether that approval's decision was taken.
+                "decided": (
+                    (c.user_id, c.event.removeprefix("approve:"), c.created_at) in fired
+                    if c.event and c.event.startswith("approve:")
+                    else None
+                ),
             }
             for c in s.scalars(
                 select(CommentRow).where(CommentRow.proposal_id == row.id).order_by(CommentRow.id)

@@ -118,8 +118,16 @@ def list_visible(
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
+def body_label(role: str | None, ressort: str | None) -> str:
+    """The body an official acts for, as a partner reads it (``Ressort MWIDE``, ``Arbeitsstab``)."""
+    if role == Role.RESSORT.value and ressort:
+        return f"Ressort {ressort}"
+    return Role(role).label if role in {r.value for r in Role} else "Verwaltung"
+
+
 def redact_proposal(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
-    """A ``show`` result as the actor may read it: partners get no internal comments or coordination."""
+    """A ``show`` result as the actor may read it: partners get no internal comments or coordination,
+    no official's e-mail address, and no approval's comment before its decision was taken."""
     data = dict(data)
     data["comments"] = [c for c in data["comments"] if can_see_comment(actor, Visibility(c["visibility"]))]
     if actor.role is Role.PARTNER:
@@ -128,11 +136,21 @@ def redact_proposal(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
         data["pending_approvals"] = []
         data["confirmations"] = []
         data["ressort_history"] = [{**h, "assigned_by": None} for h in data["ressort_history"]]
+        # An approval's comment (e.g. the reasons of a decline still awaiting the other approval) waits
+        # for the decision; if it is withdrawn or discarded, the partner never reads it.
+        data["comments"] = [
+            c
+            if c.get("role") == Role.PARTNER.value
+            else {**c, "user": body_label(c.get("role"), c.get("ressort"))}
+            for c in data["comments"]
+            if c.get("decided") is not False
+        ]
     return data
 
 
 def redact_history(entries: list[dict[str, Any]], actor: Actor) -> list[dict[str, Any]]:
-    """Audit entries as the actor may read them: for partners without internal entries and comments."""
+    """Audit entries as the actor may read them: for partners without internal entries and comments,
+    with the body that acted instead of an official's e-mail address."""
     if actor.role is not Role.PARTNER:
         return entries
     shown: list[dict[str, Any]] = []
@@ -140,12 +158,17 @@ def redact_history(entries: list[dict[str, Any]], actor: Actor) -> list[dict[str
         if entry["event"] in INTERNAL_ENTRIES:
             continue
         entry = dict(entry)
+        if entry.get("role") != Role.PARTNER.value:
+            entry["actor"] = body_label(entry.get("role"), entry.get("ressort"))
         if entry.get("comment") and entry.get("visibility") != Visibility.PARTNER.value:
             entry["comment"] = None
             entry["redacted"] = True
         if entry.get("approvals"):
-            # The approvers' own comments are internal; who decided stays visible.
-            entry["approvals"] = [{**a, "comment": None} for a in entry["approvals"]]
+            # The approvers' own comments are internal; which bodies decided stays visible.
+            entry["approvals"] = [
+                {**a, "user": body_label(a.get("role"), entry.get("ressort")), "comment": None}
+                for a in entry["approvals"]
+            ]
         shown.append(entry)
     return shown
 
