@@ -328,7 +328,7 @@ def users_add(
         typer.Option(
             "--as",
             metavar="EMAIL",
-            help="E-Mail der handelnden Administration (entfällt nur für die allererste Administration).",
+            help="E-Mail der handelnden Administration (entfällt nur für die ersten beiden Administrationen).",
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -343,12 +343,14 @@ def users_add(
         with svc.db.write() as s:
             if as_:
                 by = accounts.acting_admin(s, as_, "cli")
-            elif chosen is Role.ADMIN and not accounts.any_admin(s):
-                by = UserActor("cli:bootstrap")  # the very first administrator: nobody could act yet
+            elif chosen is Role.ADMIN and accounts.active_admins(s) < 2:
+                # The first two administrators come from the operator (who has the database anyway):
+                # an administrator another one created is never independent of its creator.
+                by = UserActor("cli:bootstrap")
             else:
                 raise ValidationError(
-                    "--as: Bitte die handelnde Administration angeben (ohne --as lässt sich nur die "
-                    "allererste Administration anlegen)."
+                    "--as: Bitte die handelnde Administration angeben (ohne --as lassen sich nur die "
+                    "ersten beiden Administrationen anlegen)."
                 )
             user = accounts.create_person(
                 svc, email, name, chosen, ressort=ressort, organisation=organisation, by=by

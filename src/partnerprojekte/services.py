@@ -934,9 +934,10 @@ WITHDRAWAL_REASONS = {
 }
 
 
-def _origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:
-    """The administrators behind each account: who created it, who issued the activation link its owner
-    last used, who issued one of its unrevoked API tokens (whoever did may hold its credentials)."""
+def _direct_origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:
+    """The administrators directly behind each account: who created it, who issued the activation link
+    its owner last used, who issued one of its unrevoked API tokens (whoever did may hold its
+    credentials)."""
     found: dict[int, set[int]] = {uid: set() for uid in user_ids}
     users = conn.execute(
         select(UserRow.id, UserRow.created_by, UserRow.activated_by).where(UserRow.id.in_(user_ids))
@@ -955,11 +956,34 @@ def _origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:
     return found
 
 
+def _origins(conn: Executor, user_ids: list[int]) -> dict[int, set[int]]:
+    """Every administrator who may hold each account's credentials, transitively: an administrator who
+    created (or activated) a second administration account may hold that one's credentials too, and
+    so those of every account it set up."""
+    direct = _direct_origins(conn, user_ids)
+    todo = set().union(*direct.values()) - direct.keys()
+    while todo:
+        direct.update(_direct_origins(conn, sorted(todo)))
+        todo = set().union(*direct.values()) - direct.keys()
+    closure: dict[int, set[int]] = {}
+    for uid in user_ids:
+        seen: set[int] = set()
+        stack = list(direct[uid])
+        while stack:
+            admin = stack.pop()
+            if admin not in seen:
+                seen.add(admin)
+                stack.extend(direct.get(admin, ()))
+        closure[uid] = seen
+    return closure
+
+
 def _check_independent(
     conn: Executor, actor: Actor, pending: list[store.PendingApproval], event: Event, state: State
 ) -> None:
     """Refuse an approval that would count together with one whose account the same administrator
-    created or (last) activated: one administrator could hold both accounts' credentials.
+    created or (last) activated, directly or through an administration account of their making: one
+    person could hold both accounts' credentials.
 
     Accounts without a recorded administrator (``NULL``: seeded, imported or made before this rule)
     count as independent; the check runs in the event's transaction, so it holds at the moment it counts.

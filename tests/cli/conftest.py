@@ -34,7 +34,7 @@ ADMIN2 = "admin2@it.nrw.example"
 # created by the first, the Ressorts by the second: an approval of each may count together.
 PEOPLE: list[tuple[str, str, str, list[str]]] = [
     (ADMIN, "Ada Admin", "admin", []),
-    (ADMIN2, "Zoe Zweitadmin", "admin", ["--as", ADMIN]),
+    (ADMIN2, "Zoe Zweitadmin", "admin", []),  # the first two administrators need no --as
     (STAB, "Anna Stab", "arbeitsstab", ["--as", ADMIN]),
     (STAB2, "Bernd Berater", "arbeitsstab", ["--as", ADMIN]),
     (MWIDE, "Carla Ostermann", "ressort", ["--ressort", "MWIDE", "--as", ADMIN2]),

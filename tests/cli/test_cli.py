@@ -205,12 +205,13 @@ def test_init_is_idempotent_and_users_are_added_with_their_roles(empty_cli: Cli)
     for _ in range(2):
         result = cli("init")
         assert "Datenbank bereit" in result.out and "Ressorts geladen" in result.out
-    # Without an administrator, only the very first one may be created without --as (bootstrap).
+    # Only the first two administrators may be created without --as (bootstrap), nobody else.
     result = cli("users", "add", STAB, "--name", "Anna Stab", "--role", "arbeitsstab", expect=2)
     assert "--as: Bitte die handelnde Administration angeben" in result.err
     admin = cli("users", "add", ADMIN, "--name", "Ada Admin", "--role", "ADMIN", "--json").json()
-    result = cli("users", "add", "zweit@it.nrw.example", "--name", "Z", "--role", "admin", expect=2)
-    assert "--as: Bitte die handelnde Administration angeben" in result.err
+    cli("users", "add", "zweit@it.nrw.example", "--name", "Z", "--role", "admin")
+    result = cli("users", "add", "dritt@it.nrw.example", "--name", "D", "--role", "admin", expect=2)
+    assert "ersten beiden Administrationen" in result.err
     mail = "Der Aktivierungslink geht per E-Mail an die Person (Versand über die Outbox)."
     added = cli("users", "add", STAB, "--name", "Anna Stab", "--role", "arbeitsstab", "--as", ADMIN)
     assert added.out.strip() == f"Angelegt: Anna Stab <{STAB}> als Arbeitsstab. {mail}"
@@ -279,7 +280,7 @@ def test_init_is_idempotent_and_users_are_added_with_their_roles(empty_cli: Cli)
     assert "„keine-adresse“ ist keine gültige E-Mail-Adresse" in result.err
 
     listing = cli("users", "list").out.splitlines()
-    assert len(listing) == 4
+    assert len(listing) == 5
     assert any(line.startswith("Arbeitsstab") and STAB in line for line in listing)
     assert any(line.startswith("Ressort") and MWIDE in line and line.endswith("– MWIDE") for line in listing)
     assert any(line.startswith("Partner") and line.endswith(f"– {org}") for line in listing)
@@ -289,6 +290,7 @@ def test_init_is_idempotent_and_users_are_added_with_their_roles(empty_cli: Cli)
         MWIDE: "ressort",
         PARTNER: "partner",
         ADMIN: "admin",
+        "zweit@it.nrw.example": "admin",
     }
     assert all(set(u) == {"email", "name", "role", "ressort", "organisation", "active"} for u in users)
 

@@ -232,6 +232,23 @@ def test_one_administrator_cannot_recognise_alone_with_two_accounts_of_their_mak
     assert show_proposal(db, pid)["version"] == version
 
 
+def test_an_administrator_cannot_recognise_alone_through_a_second_administration_of_their_making(
+    app: FastAPI, db: Database, settings: Settings, smtp: SmtpSink, seeded: None, services: Services
+) -> None:
+    """A creates the administration A2 (a mailbox of A's), A2 creates the Arbeitsstab account, A the
+    reviewer: behind both stands A, so their approvals do not count together."""
+    alias = "ada.zweit@it.nrw.example"
+    add_via_page(Browser(app, ADMIN_A), alias, "Ada Zweit", "admin")
+    choose_password(app, link_from_mail(db, settings, smtp, alias), PASSWORD)
+    _accounts_of(app, db, settings, smtp, alias, ADMIN_A)
+    pid = to_coordination(services)
+    services.transition(pid, Event.RECOGNISE, NEW_MWIDE, EventInput())
+    with pytest.raises(TransitionRefused, match="Vier-Augen-Prinzip") as refusal:
+        services.transition(pid, Event.RECOGNISE, NEW_STAB, EventInput())
+    assert ADMIN_A in str(refusal.value)
+    assert show_proposal(db, pid)["status"] == State.IN_ABSTIMMUNG.value
+
+
 def test_accounts_of_two_administrators_recognise_together(
     app: FastAPI, db: Database, settings: Settings, smtp: SmtpSink, seeded: None, services: Services
 ) -> None:

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from partnerprojekte.config import Settings
@@ -81,11 +81,15 @@ def person_by_email(s: Session, email: str) -> UserRow:
     return user
 
 
-def any_admin(s: Session) -> bool:
-    """Whether an active administrator exists (if not, the first one may be created without ``--as``)."""
-    return (
-        s.scalar(select(UserRow.id).where(UserRow.role == Role.ADMIN, UserRow.active.is_(True)).limit(1))
-        is not None
+def active_admins(s: Session) -> int:
+    """How many active administrators there are (the first two are set up without ``--as``)."""
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(UserRow)
+            .where(UserRow.role == Role.ADMIN, UserRow.active.is_(True))
+        )
+        or 0
     )
 
 
