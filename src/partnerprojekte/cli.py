@@ -328,7 +328,7 @@ def users_add(
         typer.Option(
             "--as",
             metavar="EMAIL",
-            help="E-Mail der handelnden Administration (entfällt nur für die ersten beiden Administrationen).",
+            help="E-Mail der handelnden Administration (entfällt für die ersten beiden Administrationen).",
         ),
     ] = None,
     as_json: JsonOpt = False,
