@@ -85,7 +85,9 @@ def test_exactly_one_of_32_processes_wins_each_of_20_rounds(
             exits.update(codes)
             won = [kinds[n][0] for n, code in enumerate(codes) if code == 0]
             assert len(won) == 1, (r, codes, [err for _, err in results if err][:3])
-            assert set(codes) - {0} <= {3, 4}, [e for c, (_, e) in zip(codes, results, strict=True) if c not in (0, 3, 4)][:3]
+            assert set(codes) - {0} <= {3, 4}, [
+                e for c, (_, e) in zip(codes, results, strict=True) if c not in (0, 3, 4)
+            ][:3]
             winners.update(won)
             with db.read() as s:
                 row = s.get(ProposalRow, pid)
