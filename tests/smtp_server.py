@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ class _Handler:
     refused: dict[str, str] = field(default_factory=dict)
     sessions: int = 0
     session_limit: int | None = None
+    # Chaos of the fault tests: every n-th DATA is answered only after a pause, or its connection dropped.
+    data_seen: int = 0
+    slow_every: int = 0
+    slow_seconds: float = 0.0
+    drop_every: int = 0
+    dropped: int = 0
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -77,6 +84,19 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.data_seen += 1
+            pause = self.slow_seconds if self.slow_every and self.data_seen % self.slow_every == 0 else 0.0
+            drop = bool(self.drop_every) and self.data_seen % self.drop_every == 0
+            if drop:
+                self.dropped += 1
+        if pause:
+            await asyncio.sleep(pause)
+        if drop:
+            # The connection breaks before the server has taken the message: nothing is recorded, the
+            # client sees no answer to its DATA.
+            server.transport.abort()
+            return "421 4.4.2 Verbindung abgebrochen"
         with self.lock:
             if self.temporary_failures > 0:
                 self.temporary_failures -= 1
@@ -122,6 +142,16 @@ class SmtpSink:
         with self.handler.lock:
             self.handler.refused[recipient.lower()] = reply
 
+    def slow(self, seconds: float, every: int) -> None:
+        """Answer every ``every``-th message only after ``seconds`` (0 turns it off)."""
+        with self.handler.lock:
+            self.handler.slow_seconds, self.handler.slow_every = seconds, every
+
+    def drop(self, every: int) -> None:
+        """Break the connection at every ``every``-th message's DATA without taking it (0 turns it off)."""
+        with self.handler.lock:
+            self.handler.drop_every = every
+
     def limit_sessions(self, count: int) -> None:
         """Accept only the first ``count`` sessions; later ones get 421 (a per-client connection limit)."""
         with self.handler.lock:
@@ -142,6 +172,12 @@ class SmtpSink:
     def subjects(self, address: str) -> list[str]:
         """The subjects that reached one recipient."""
         return [m.subject for m in self.to(address)]
+
+    @property
+    def dropped(self) -> int:
+        """How many connections were broken at DATA."""
+        with self.handler.lock:
+            return self.handler.dropped
 
     @property
     def connections(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from tests.conftest import create_postgres_database
 from tests.people import add_people
 
 ROOT = Path(__file__).resolve().parents[2]
+# The installed command, next to this interpreter (the package has no __main__).
+CLI = str(Path(sys.executable).with_name("partnerprojekte"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -12,7 +12,9 @@
 | ``ConflictError``                       | 409    | ``conflict``                       |
 | ``LoginThrottled``                      | 429    | ``throttled`` (+ ``Retry-After``)  |
 | ``UnsupportedMediaType``                | 415    | ``unsupported_media_type``         |
+| database unreachable (see below)        | 503    | ``unavailable`` (+ ``Retry-After``)|
 
+"Unreachable" is an ``OperationalError``, a pool timeout or a lost connection: it passes with time.
 (*) For pages (paths outside ``/api``) a redirect 303 to ``/anmelden?weiter=<path>`` instead.
 A refusal for lack of role is 403 although it is a ``TransitionRefused``: the caller may see the
 proposal (otherwise it would be 404) but their role may not act on it, which is what 403 means.
@@ -29,6 +31,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -186,7 +189,25 @@ _HTTP_MESSAGES = {
     413: "Die Anfrage ist zu groß.",
     415: "Dieses Format wird hier nicht angenommen.",
     500: "Ein interner Fehler ist aufgetreten. Bitte später erneut versuchen.",
+    503: (
+        "Die Datenbank ist gerade nicht erreichbar. Ihre Eingaben sind nicht verloren, aber noch nicht "
+        "gespeichert: Bitte versuchen Sie es in einer Minute erneut."
+    ),
 }
+
+# How long a client should wait before it asks again while the database is away.
+RETRY_AFTER_SECONDS = 30
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether the error means the database cannot be reached right now (lost, down, pool exhausted)."""
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    # psycopg's OperationalError is the connection's trouble (refused, terminated, shutting down);
+    # SQLite's is a locked or unopenable file – both pass with time, neither is a bug of the request.
+    return isinstance(exc, sa_exc.OperationalError)
 
 
 def german_request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
@@ -282,7 +303,9 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) -> Response:
+def _fallback_page(
+    request: Request, status: int, payload: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
     message = html.escape(str(payload.get("error", {}).get("message", "")))
     body = (
         '<!doctype html><html lang="de"><head><meta charset="utf-8">'
@@ -290,7 +313,7 @@ def _fallback_page(request: Request, status: int, payload: Mapping[str, Any]) ->
         f'<body><main><h1>Fehler {status}</h1><p>{message}</p><p><a href="/">Zur Startseite</a></p>'
         "</main></body></html>"
     )
-    return HTMLResponse(body, status_code=status)
+    return HTMLResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _respond(request: Request, status: int, payload: dict[str, Any], headers: dict[str, str]) -> Response:
@@ -335,16 +358,33 @@ def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> 
         payload = error_body(message, _http_kind(exc.status_code))
         return await _respond_off_loop(request, exc.status_code, payload, headers)
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> Response:
+        # No error page that reads the session here: the database is exactly what is missing.
+        log.warning("Datenbank nicht erreichbar bei %s %s: %s", request.method, request.url.path, exc)
+        payload = _printable(error_body(_HTTP_MESSAGES[503], "unavailable"))
+        headers = {**_BARE_HEADERS, "Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api(request):
+            return JSONResponse(payload, status_code=503, headers=headers)
+        return _fallback_page(request, 503, payload, headers)
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):  # raised in a middleware, outside the handlers' reach
+            return await on_database_unavailable(request, exc)
         # Logged with its traceback for the operator; the person sees a German sentence, never a trace.
         log.exception("Unerwarteter Fehler bei %s %s", request.method, request.url.path, exc_info=exc)
         # This answer leaves outside the application's middleware: it brings its own safety headers.
         payload = error_body(_HTTP_MESSAGES[500], "error")
         return await _respond_off_loop(request, 500, payload, dict(_BARE_HEADERS))
 
+    async def on_sqlalchemy_error(request: Request, exc: Exception) -> Response:
+        if database_unavailable(exc):
+            return await on_database_unavailable(request, exc)
+        return await on_unexpected(request, exc)
+
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, on_sqlalchemy_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
