@@ -165,7 +165,11 @@ def sink() -> SmtpSink:
 @pytest.mark.postgres
 @pytest.mark.timeout(600)
 def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_nothing(
-    cluster: OwnCluster, sink: SmtpSink, tmp_path: Path, record_property: pytest.RecordProperty
+    cluster: OwnCluster,
+    sink: SmtpSink,
+    tmp_path: Path,
+    record_property: pytest.RecordProperty,
+    request: pytest.FixtureRequest,
 ) -> None:
     url = cluster.create_database("faults")
     engine = make_engine(url)
@@ -194,6 +198,8 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     log = (tmp_path / "web.log").open("w")
     flow_log = (tmp_path / "flows.log").open("w")
     check = make_engine(url)
+    # Also on failure: an engine left open is collected later, in another test, as a ResourceWarning.
+    request.addfinalizer(check.dispose)
     web = subprocess.Popen(
         [CLI, "web", "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=log
     )
@@ -299,7 +305,6 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     verify = subprocess.run([CLI, "verify"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
-    check.dispose()
     figures = (
         f"{len(answers)} Anfragen von {CLIENTS} Clients ({by_status[200]}×200, {by_status[201]}×201, "
         f"{by_status[503]}×503, 0 andere); {terminated} Verbindungen beendet in {TERMINATIONS} Runden "
