@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from typing import Any
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -19,12 +22,15 @@ from partnerprojekte.db.schema import (
     ProposalRow,
     RessortAssignmentRow,
     RevisionRow,
+    UserAuditRow,
     UserRow,
 )
 from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import State
 from partnerprojekte.proposal import HandlungsfeldKey
+
+T = TypeVar("T")
 
 
 def _iso(at: dt.datetime | None) -> str | None:
@@ -202,6 +208,25 @@ def end_of_day(day: dt.date, tz: str) -> dt.datetime:
     return (start_next - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
 
 
+def data_version(s: Session) -> tuple[int, int]:
+    """The highest ids of the proposal and the user audit logs: every change that a figure depends on
+    writes to one of them (read_cache explains why)."""
+    row = s.execute(
+        select(
+            select(func.max(AuditRow.id)).scalar_subquery(),
+            select(func.max(UserAuditRow.id)).scalar_subquery(),
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def cached(db: Database, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or its value from the last time at the same data version."""
+    with db.read() as s:
+        version = data_version(s)
+    return db.cache.get(key, version, compute)
+
+
 def report(
     db: Database, *, as_of: dt.date | None = None, tz: str = "Europe/Berlin", ressort: str | None = None
 ) -> dict[str, Any]:
@@ -209,21 +234,23 @@ def report(
 
     With ``ressort``, only the proposals that Ressort was responsible for that day (adds ``scope``).
     """
-    now = db.clock()
-    day = as_of or now.astimezone(ZoneInfo(tz)).date()
+    day = as_of or db.clock().astimezone(ZoneInfo(tz)).date()
+    # A copy: callers may change their dict without changing the cached one.
+    return copy.deepcopy(cached(db, ("report", day, tz, ressort), lambda: _report(db, day, tz, ressort)))
+
+
+def _report(db: Database, day: dt.date, tz: str, ressort: str | None) -> dict[str, Any]:
     cutoff = end_of_day(day, tz)
     by_status = {s.value: 0 for s in State}
     by_hf = {k.value: 0 for k in HandlungsfeldKey}
     by_ressort: dict[str, int] = {}
     with db.read() as s:
-        for to_state, responsible, details in _states_at(s, cutoff):
-            if ressort is not None and responsible != ressort:
-                continue
-            by_status[to_state] += 1
-            for key in (details or {}).get("handlungsfelder", []):
-                by_hf[key] = by_hf.get(key, 0) + 1
+        for to_state, responsible, fields, count in _states_at(s, cutoff, ressort):
+            by_status[to_state] += count
+            for key in fields:
+                by_hf[key] = by_hf.get(key, 0) + count
             name = responsible or "unassigned"
-            by_ressort[name] = by_ressort.get(name, 0) + 1
+            by_ressort[name] = by_ressort.get(name, 0) + count
     data: dict[str, Any] = {
         "as_of": day.isoformat(),
         "total": sum(by_status.values()),
@@ -236,17 +263,32 @@ def report(
     return data
 
 
-def _states_at(s: Session, cutoff: dt.datetime) -> list[tuple[str, str | None, dict[str, Any]]]:
+def _states_at(
+    s: Session, cutoff: dt.datetime, ressort: str | None
+) -> list[tuple[str, str | None, list[str], int]]:
+    """(state, Ressort, Handlungsfelder, how many proposals) at ``cutoff``: grouped in the database."""
     last = (
         select(AuditRow.proposal_id, func.max(AuditRow.seq).label("seq"))
         .where(AuditRow.at <= cutoff)
         .group_by(AuditRow.proposal_id)
         .subquery()
     )
-    query = select(AuditRow.to_state, AuditRow.ressort, AuditRow.details).join(
-        last, and_(AuditRow.proposal_id == last.c.proposal_id, AuditRow.seq == last.c.seq)
+    fields = AuditRow.details["handlungsfelder"].as_string()
+    query = (
+        select(AuditRow.to_state, AuditRow.ressort, fields, func.count())
+        .join(last, and_(AuditRow.proposal_id == last.c.proposal_id, AuditRow.seq == last.c.seq))
+        .where(AuditRow.to_state.is_not(None))
+        .group_by(AuditRow.to_state, AuditRow.ressort, fields)
     )
-    return [(t, r, d) for t, r, d in s.execute(query) if t is not None]
+    if ressort is not None:
+        query = query.where(AuditRow.ressort == ressort)
+    return [(t, r, _field_list(f), n) for t, r, f, n in s.execute(query)]
+
+
+def _field_list(value: str | None) -> list[str]:
+    # The JSON array as text (PostgreSQL ->>, SQLite json_extract); absent for entries without it.
+    parsed = json.loads(value) if value else []
+    return [str(v) for v in parsed] if isinstance(parsed, list) else []
 
 
 def verify(db: Database) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from partnerprojekte.read_cache import VersionedCache
+
 Clock = Callable[[], dt.datetime]
 
 # A pooled server connection unused for this long is pinged before it is handed out again.
@@ -103,8 +105,12 @@ class Database:
     bind: Engine | Connection
     clock: Clock = utc_now
     sessions: sessionmaker[Session] = field(init=False)
+    # Figures derived from this database, kept per data version (read_cache); one per binding, so
+    # that two databases in one process never share one.
+    cache: VersionedCache = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.cache = VersionedCache()
         self.sessions = sessionmaker(
             self.bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import defer
 
 from partnerprojekte.access import can_see_comment, can_see_proposal
@@ -17,7 +17,7 @@ from partnerprojekte.errors import NotFound, TransitionRefused
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import FINAL_STATES, Criterion, Event, Role, State, Verdict, Visibility
 from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.queries import proposal_summary, report
+from partnerprojekte.queries import cached, proposal_summary, report
 from partnerprojekte.states.table import spec_for
 from partnerprojekte.states.workflow import ACTIVE_STATES, Actor, ApprovalPolicy, ProposalFacts, check_role
 
@@ -89,10 +89,19 @@ def page_of(
     )
     if per_page is not None:
         query = query.limit(per_page).offset((page - 1) * per_page)
+    counting = select(func.count()).select_from(ProposalRow).where(*where)
     with db.read() as s:
-        total = s.scalar(select(func.count()).select_from(ProposalRow).where(*where)) or 0
         items = [proposal_summary(row) for row in s.scalars(query)]
+    # Counting every match is the list's dearest part at scale; paging through one filter counts once.
+    compiled = counting.compile(dialect=db.bind.dialect)
+    key = ("count", str(compiled), tuple(sorted((k, repr(v)) for k, v in compiled.params.items())))
+    total = cached(db, key, lambda: _count(db, counting))
     return items, total
+
+
+def _count(db: Database, counting: Select[tuple[int]]) -> int:
+    with db.read() as s:
+        return s.scalar(counting) or 0
 
 
 def list_visible(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow
 from partnerprojekte.model import FINAL_STATES, State
+from partnerprojekte.queries import cached
 
 _DAY = 86400.0
 
@@ -35,6 +36,27 @@ class StateDuration:
 def time_in_states(db: Database, now: dt.datetime | None = None) -> list[StateDuration]:
     """Median and average days per non-final state over all stays that ended, plus the running ones."""
     now = now or db.clock()
+    # The stays depend on the audit log only; the running ones' ages on ``now`` as well, and the median
+    # of (now - start) is now - (median start): so the cached part is independent of the clock.
+    stays = cached(db, ("time_in_states",), lambda: _stays(db))
+    result = []
+    for state, (count, median, mean, current, median_start) in stays.items():
+        result.append(
+            StateDuration(
+                state,
+                count,
+                median,
+                mean,
+                current,
+                (now.timestamp() - median_start) / _DAY if median_start is not None else None,
+            )
+        )
+    return result
+
+
+def _stays(db: Database) -> dict[State, tuple[int, float | None, float | None, int, float | None]]:
+    """Per non-final state: completed stays (count, median and mean days), running ones (count, median
+    start as a POSIX timestamp)."""
     query = select(AuditRow.proposal_id, AuditRow.from_state, AuditRow.to_state, AuditRow.at).order_by(
         AuditRow.proposal_id, AuditRow.seq
     )
@@ -44,7 +66,7 @@ def time_in_states(db: Database, now: dt.datetime | None = None) -> list[StateDu
         current: tuple[int, str, dt.datetime] | None = None
         for pid, from_state, to_state, at in s.execute(query):
             if current is not None and current[0] != pid:
-                running.setdefault(current[1], []).append((now - current[2]).total_seconds() / _DAY)
+                running.setdefault(current[1], []).append(current[2].timestamp())
                 current = None
             if to_state is None or to_state == from_state:
                 continue  # an action that left the state as it was
@@ -52,21 +74,18 @@ def time_in_states(db: Database, now: dt.datetime | None = None) -> list[StateDu
                 done.setdefault(current[1], []).append((at - current[2]).total_seconds() / _DAY)
             current = (pid, to_state, at)
         if current is not None:
-            running.setdefault(current[1], []).append((now - current[2]).total_seconds() / _DAY)
-    result = []
+            running.setdefault(current[1], []).append(current[2].timestamp())
+    result = {}
     for state in State:
         if state in FINAL_STATES:
             continue  # nothing follows a final state: its "time in state" would only grow
         stays = done.get(state.value, [])
         ongoing = running.get(state.value, [])
-        result.append(
-            StateDuration(
-                state,
-                len(stays),
-                statistics.median(stays) if stays else None,
-                statistics.fmean(stays) if stays else None,
-                len(ongoing),
-                statistics.median(ongoing) if ongoing else None,
-            )
+        result[state] = (
+            len(stays),
+            statistics.median(stays) if stays else None,
+            statistics.fmean(stays) if stays else None,
+            len(ongoing),
+            statistics.median(ongoing) if ongoing else None,
         )
     return result

@@ -11,6 +11,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow, UserRow
 from partnerprojekte.model import Event, Role, State
+from partnerprojekte.queries import cached
 from partnerprojekte.reminders import RULES, days_waiting, local_day
 from partnerprojekte.states.workflow import Actor, ApprovalPolicy
 from partnerprojekte.web import wording
@@ -45,6 +46,13 @@ def tasks_for(db: Database, settings: Settings, actor: Actor) -> list[Task]:
         return []
     tz = settings.timezone
     today = local_day(db.clock(), tz)
+    # The same for everyone of a role (and Ressort) on one day, until the data changes.
+    key = ("tasks", actor.role, actor.ressort if actor.role is Role.RESSORT else None, today, tz)
+    return list(cached(db, key, lambda: _tasks(db, settings, actor, today)))
+
+
+def _tasks(db: Database, settings: Settings, actor: Actor, today: dt.date) -> list[Task]:
+    tz = settings.timezone
     policy = ApprovalPolicy(settings.approvals)
     tasks: list[Task] = []
     with db.read() as s:
