@@ -73,15 +73,3 @@ class TransitionRefused(DomainError):
 
 class ConflictError(DomainError):
     """The proposal changed meanwhile; the caller may retry with fresh data."""
-
-
-class InfrastructureError(PartnerprojekteError):
-    """IO that failed and may be retried."""
-
-
-class DeliveryFailed(InfrastructureError):
-    """A message could not be delivered (yet)."""
-
-
-class AuditChainBroken(PartnerprojekteError):
-    """The audit chain of a proposal does not verify."""

@@ -348,7 +348,7 @@ def plan(places: Places, base_env: Mapping[str, str], *, poll_seconds: int = 2) 
         argv=[
             sys.executable,
             "-m",
-            "partnerprojekte.cli_flows",
+            "partnerprojekte.cli.flows",
             "serve",
             "--wait",
             str(SERVER_READY_TIMEOUT),

@@ -20,8 +20,6 @@ from partnerprojekte import runner
 from partnerprojekte.config import MailSettings, ServeSettings, Settings
 from partnerprojekte.errors import (
     ConflictError,
-    DeliveryFailed,
-    InfrastructureError,
     NotFound,
     TransitionRefused,
     ValidationError,
@@ -37,8 +35,7 @@ from partnerprojekte.runner import ChildSpec, Places, RunnerError, Supervisor
 @pytest.mark.parametrize(
     ("error", "retry"),
     [
-        (DeliveryFailed("SMTP-Server antwortet nicht"), True),
-        (InfrastructureError("weg"), True),
+        (ConnectionResetError("SMTP-Server hat die Verbindung getrennt"), True),
         (OperationalError("UPDATE outbox", {}, Exception("database is locked")), True),
         (ConnectionRefusedError(), True),
         (TimeoutError(), True),
@@ -90,7 +87,7 @@ def test_summaries_are_german_sentences() -> None:
 def test_the_commands_and_the_runner_do_not_import_prefect() -> None:
     code = (
         "import sys\n"
-        "import partnerprojekte.cli_flows, partnerprojekte.runner, partnerprojekte.flows.catalog\n"
+        "import partnerprojekte.cli.flows, partnerprojekte.runner, partnerprojekte.flows.catalog\n"
         "print(sorted(m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')))"
     )
     result = subprocess.run(
@@ -133,7 +130,7 @@ def test_children_get_telemetry_off_and_prefect_state_under_the_data_dir(tmp_pat
         "4321",
         "--analytics-off",
     ]
-    assert flows.argv[1:4] == ["-m", "partnerprojekte.cli_flows", "serve"]
+    assert flows.argv[1:4] == ["-m", "partnerprojekte.cli.flows", "serve"]
     assert web.argv[1:] == [
         "-m",
         "partnerprojekte.cli",
@@ -300,7 +297,7 @@ def call(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "PARTNERPROJEKTE_"))}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PARTNERPROJEKTE_DATA_DIR=str(tmp_path / "var"))
     return subprocess.run(
-        [sys.executable, "-m", "partnerprojekte.cli_flows", *args],
+        [sys.executable, "-m", "partnerprojekte.cli.flows", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from partnerprojekte import cli_mail
+from partnerprojekte.cli import mail as cli_mail
 from partnerprojekte.config import Settings, get_settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
@@ -143,7 +143,7 @@ def test_help_is_german_and_imports_nothing_heavy() -> None:
     assert result.exit_code == 0
     assert "Postausgang" in result.output and "deliver" in result.output
     code = (
-        "import sys, partnerprojekte.cli_mail as m; "
+        "import sys, partnerprojekte.cli.mail as m; "
         "heavy = [n for n in ('jinja2', 'sqlalchemy', 'aiosmtplib', 'prefect') if n in sys.modules]; "
         "print(heavy)"
     )

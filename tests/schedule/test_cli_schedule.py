@@ -25,7 +25,7 @@ from tests.schedule.conftest import add_people, berlin, submit, to_coordination
 
 def program() -> typer.Typer:
     """The main program's registration of the two command groups, on an otherwise empty program."""
-    from partnerprojekte.cli_schedule import digest_app, reminders_app
+    from partnerprojekte.cli.schedule import digest_app, reminders_app
 
     app = typer.Typer()
     app.add_typer(reminders_app, name="reminders")

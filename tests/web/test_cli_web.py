@@ -1,4 +1,4 @@
-"""The commands of ``cli_web``: send an activation link, create/list/revoke API tokens, serve the web."""
+"""The commands ``users send-link``, ``users token create|list|revoke`` and ``web serve``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from partnerprojekte import cli, cli_web
+from partnerprojekte.cli import people, support, web
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApiTokenRow, OutboxRow, UserAuditRow, UserRow
 from partnerprojekte.services import Services
@@ -23,15 +23,14 @@ PASSWORD = "ein-langes-Passwort-42"
 
 @pytest.fixture
 def run(services: Services, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run a command line as ``cli.py`` registers these commands, over the test database."""
-    monkeypatch.setattr(cli, "_services", lambda: services)
+    """Run a command line as ``cli/app.py`` registers these commands, over the test database."""
+    monkeypatch.setattr(support, "services", lambda: services)
     main = typer.Typer()
     users = typer.Typer()
-    # The same three lines as in cli.py.
-    users.command("send-link")(cli_web.users_send_link)
-    users.add_typer(cli_web.token_app, name="token")
+    users.command("send-link")(people.users_send_link)
+    users.add_typer(people.token_app, name="token")
     main.add_typer(users, name="users")
-    main.add_typer(cli_web.web_app, name="web")
+    main.add_typer(web.web_app, name="web")
     runner = CliRunner()
 
     def invoke(*args: str, input: str | None = None) -> Any:

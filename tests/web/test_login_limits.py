@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from partnerprojekte import cli, cli_web
+from partnerprojekte.cli import support, web
 from partnerprojekte.config import MailSettings, Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import LoginCounterRow, UserRow
@@ -377,8 +377,8 @@ def test_the_served_application_ignores_forwarded_for_of_a_local_peer(
     # Started exactly as `partnerprojekte web serve` starts uvicorn (its keyword arguments).
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
-    monkeypatch.setattr(cli, "_services", lambda: Services(live_db, Settings()))
-    cli_web.web_serve(host=None, port=None)
+    monkeypatch.setattr(support, "services", lambda: Services(live_db, Settings()))
+    web.web_serve(host=None, port=None)
     options = {k: v for k, v in calls[0].items() if k not in ("host", "port", "log_level")}
     with live_server(create_app(Settings(), live_db), **options) as base, httpx.Client(base_url=base) as c:
         c.post(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
-from partnerprojekte.errors import DomainError, InfrastructureError
+from partnerprojekte.errors import DomainError
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import State, TaskRun
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 # OperationalError covers "database is locked" (SQLite) and a lost connection (PostgreSQL); the OS errors
 # cover a refused or timed-out connection. All of them may pass by themselves; a DomainError never does.
 RETRYABLE: tuple[type[BaseException], ...] = (
-    InfrastructureError,
     OperationalError,
     DisconnectionError,
     ConnectionError,

@@ -1,8 +1,6 @@
-"""Commands ``reminders`` and ``digest``: the scheduled work of spec §7, run by hand (operators, tests).
+"""Commands ``reminders`` and ``digest``: the scheduled work, run by hand (operators, tests).
 
-Registered on the main program by ``cli.py``. Everything heavy, and ``cli`` itself (whose error
-handling these commands share), is imported inside the commands: importing this module costs nothing
-and cannot run into a circular import.
+Everything heavy is imported inside the commands: importing this module costs nothing.
 """
 
 from __future__ import annotations
@@ -14,31 +12,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from partnerprojekte.cli import support
+from partnerprojekte.cli.support import EmailArg, JsonOpt, echo_json, group, handled, local_time
+
 if TYPE_CHECKING:
     from partnerprojekte.digests import DigestReport
     from partnerprojekte.reminders import PlannedMail, ReminderReport
     from partnerprojekte.services import Services
 
-reminders_app = typer.Typer(
-    help="Erinnerungen an überfällige Schritte (täglich 07:30 Uhr).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
-)
-digest_app = typer.Typer(
-    help="Wochenüberblick für Ressorts und Arbeitsstab (montags 07:00 Uhr).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
-)
+reminders_app = group("Erinnerungen an überfällige Schritte (täglich 07:30 Uhr).")
+digest_app = group("Wochenüberblick für Ressorts und Arbeitsstab (montags 07:00 Uhr).")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Nur anzeigen, was vorgemerkt würde; nichts speichern.")
 ]
-EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
 
 _STATUS_TEXT = {
     "queued": "vorgemerkt",
@@ -61,9 +48,7 @@ def _opened() -> Iterator[Services]:
     """The use cases of the main program, with the database connections closed afterwards."""
     from sqlalchemy import Engine
 
-    from partnerprojekte.cli import _services
-
-    svc = _services()
+    svc = support.services()
     try:
         yield svc
     finally:
@@ -88,11 +73,10 @@ def _recipient(mail: PlannedMail) -> str:
 
 
 def _print_reminders(report: ReminderReport) -> None:
-    from partnerprojekte.cli import _local
     from partnerprojekte.reminders import KIND_LABELS
 
     trial = " – Probelauf, nichts gespeichert" if report.dry_run else ""
-    typer.echo(f"Erinnerungen zum {_local(report.as_of.isoformat())}{trial}")
+    typer.echo(f"Erinnerungen zum {local_time(report.as_of.isoformat())}{trial}")
     if not report.mails:
         typer.echo("Keine Erinnerung fällig.")
         return
@@ -142,21 +126,16 @@ def reminders_run(
     as_json: JsonOpt = False,
 ) -> None:
     """Fällige Erinnerungen vormerken (je Vorschlag, Art und Runde höchstens einmal)."""
-    from partnerprojekte.cli import _handle
-    from partnerprojekte.cli_output import echo_json as _echo_json
-    from partnerprojekte.errors import PartnerprojekteError
 
-    try:
+    with handled(as_json):
         from partnerprojekte.reminders import reminder_moment, run_reminders
 
         day = _day(as_of)
         with _opened() as svc:
             moment = reminder_moment(day, svc.settings.timezone) if day else None
             report = run_reminders(svc.db, svc.settings, as_of=moment, dry_run=dry_run)
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_reminders(report)
 
@@ -174,38 +153,28 @@ def digest_run(
     as_json: JsonOpt = False,
 ) -> None:
     """Den Wochenüberblick vormerken (je Person und Kalenderwoche höchstens einmal; leere entfallen)."""
-    from partnerprojekte.cli import _handle
-    from partnerprojekte.cli_output import echo_json as _echo_json
-    from partnerprojekte.errors import PartnerprojekteError
 
-    try:
+    with handled(as_json):
         from partnerprojekte.digests import run_digests
 
         day = _day(as_of)
         with _opened() as svc:
             report = run_digests(svc.db, svc.settings, as_of=day, dry_run=dry_run, only_to=to)
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_digests(report)
 
 
 def _opt(email: str, opt_out: bool, as_json: bool) -> None:
-    from partnerprojekte.cli import _handle
-    from partnerprojekte.cli_output import echo_json as _echo_json
-    from partnerprojekte.errors import PartnerprojekteError
 
-    try:
+    with handled(as_json):
         from partnerprojekte.digests import set_digest_opt_out
 
         with _opened() as svc:
             result = set_digest_opt_out(svc.db, email, opt_out)
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(result.to_json())
+        echo_json(result.to_json())
         return
     who = f"{result.name} <{result.email}>"
     if not result.changed:

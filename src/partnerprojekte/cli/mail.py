@@ -1,44 +1,25 @@
 """The command groups ``outbox`` (deliver, list, retry notifications) and ``mail`` (preview templates).
 
-Registered in the main command line as ``partnerprojekte outbox …`` and ``partnerprojekte mail …``.
-Errors go through the main CLI's ``_handle`` (one place maps errors to exit codes). The main CLI is
-imported inside the commands (it registers these groups, so importing it up here would be circular),
-and so are the heavy modules (SQLAlchemy, Jinja2, aiosmtplib).
+The heavy modules (SQLAlchemy, Jinja2, aiosmtplib) are imported inside the commands.
 """
 
 from __future__ import annotations
 
-from partnerprojekte import cli_i18n
+from pathlib import Path
+from typing import Annotated
 
-cli_i18n.install()
+import typer
 
-from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
+from partnerprojekte.cli import support
+from partnerprojekte.cli.support import JsonOpt, echo_json, group, handled, local_time
+from partnerprojekte.errors import FieldError, ValidationError
 
-import typer  # noqa: E402
-
-from partnerprojekte.cli_output import echo_json as _echo_json  # noqa: E402
-from partnerprojekte.errors import FieldError, PartnerprojekteError, ValidationError  # noqa: E402
-
-
-def _group(help_text: str) -> typer.Typer:
-    return typer.Typer(
-        help=help_text,
-        no_args_is_help=True,
-        rich_markup_mode=None,
-        options_metavar="[OPTIONEN]",
-        subcommand_metavar="BEFEHL [ARGUMENTE]...",
-    )
-
-
-outbox_app = _group("Postausgang: Benachrichtigungen versenden, ansehen und erneut senden.")
-mail_app = _group("E-Mail-Vorlagen ansehen.")
+outbox_app = group("Postausgang: Benachrichtigungen versenden, ansehen und erneut senden.")
+mail_app = group("E-Mail-Vorlagen ansehen.")
 # Both groups in one app, for running them on their own (tests, ``python -m``).
-app = _group("Postausgang und E-Mail-Vorlagen der Partnerprojekte.")
+app = group("Postausgang und E-Mail-Vorlagen der Partnerprojekte.")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
 
 
 def _outbox_id(text: str) -> int:
@@ -67,13 +48,12 @@ def outbox_deliver(
     as_json: JsonOpt = False,
 ) -> None:
     """Fällige Benachrichtigungen versenden (per SMTP, ohne SMTP-Server als .eml-Dateien)."""
-    from partnerprojekte.cli import _handle, _services
 
-    try:
+    with handled(as_json):
         from partnerprojekte.delivery import deliver_pending
 
         _check_limit(limit)
-        svc = _services()
+        svc = support.services()
         report = deliver_pending(svc.db, svc.settings, limit=limit)
         mail = svc.settings.mail
         where = (
@@ -81,10 +61,8 @@ def outbox_deliver(
             if report.transport == "smtp"
             else f".eml-Dateien in {svc.settings.resolved_outbox_dir()}"
         )
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
         return
     if report.claimed == 0:
         typer.echo("Keine fälligen Benachrichtigungen.")
@@ -109,25 +87,22 @@ def outbox_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Benachrichtigungen im Postausgang, die neuesten zuerst."""
-    from partnerprojekte.cli import _handle, _local, _services
 
-    try:
+    with handled(as_json):
         from partnerprojekte.delivery import OUTBOX_STATUSES, check_status, list_outbox
 
         _check_limit(limit)
         if status is not None:
             status = check_status(status)
-        rows = list_outbox(_services().db, status=status, limit=limit)
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
+        rows = list_outbox(support.services().db, status=status, limit=limit)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         typer.echo("Keine Benachrichtigungen" + (f" mit Status „{status}“." if status else "."))
         return
     for r in rows:
-        when = _local(r["sent_at"] or r["next_attempt_at"])
+        when = local_time(r["sent_at"] or r["next_attempt_at"])
         who = (
             f"{r['recipient_name']} <{r['recipient_email']}>" if r["recipient_name"] else r["recipient_email"]
         )
@@ -148,16 +123,13 @@ def outbox_retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Eine unzustellbare Benachrichtigung erneut in den Versand geben."""
-    from partnerprojekte.cli import _handle, _services
 
-    try:
+    with handled(as_json):
         from partnerprojekte.delivery import retry
 
-        row = retry(_services().db, _outbox_id(outbox_id))
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
+        row = retry(support.services().db, _outbox_id(outbox_id))
     if as_json:
-        _echo_json(row)
+        echo_json(row)
         return
     typer.echo(
         f"Benachrichtigung Nr. {row['id']} ({row['kind']} an {row['recipient_email']}) wartet wieder auf den "
@@ -185,9 +157,8 @@ def mail_preview(
     ] = None,
 ) -> None:
     """Eine Benachrichtigung so zeigen, wie sie versandt würde (Betreff, Text oder HTML)."""
-    from partnerprojekte.cli import _handle, _services
 
-    try:
+    with handled():
         from partnerprojekte.notifications.kinds import KINDS
         from partnerprojekte.notifications.render import UnknownKind, render
 
@@ -198,7 +169,7 @@ def mail_preview(
             from partnerprojekte.delivery import preview_context
             from partnerprojekte.ids import parse_id
 
-            svc = _services()
+            svc = support.services()
             settings = svc.settings
             context, name = preview_context(svc.db, kind, parse_id(proposal))
         else:
@@ -216,8 +187,6 @@ def mail_preview(
                 raise ValidationError(
                     FieldError("--output", f"„{output}“ lässt sich nicht schreiben: {exc.strerror or exc}")
                 ) from None
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
     if output is None:
         typer.echo(text, nl=False)
     else:

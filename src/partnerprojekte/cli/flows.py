@@ -1,31 +1,22 @@
-"""Commands for the scheduled work: ``flows serve``, ``flows run NAME`` and ``run`` (the whole product).
+"""Commands for the scheduled work: ``flows serve``, ``flows deploy``, ``flows run NAME`` and ``run``.
 
 Prefect is imported inside these commands only (``import prefect`` takes about three seconds), so that
-registering them in ``partnerprojekte.cli`` keeps ``partnerprojekte --help`` instant. ``python -m
-partnerprojekte.cli_flows serve`` is how ``partnerprojekte run`` starts its serving child.
+registering them keeps ``partnerprojekte --help`` instant. ``python -m partnerprojekte.cli.flows serve`` is
+how ``partnerprojekte run`` starts its serving child.
 """
 
 from __future__ import annotations
 
-from partnerprojekte import cli_i18n
+import datetime as dt
+import time
+from typing import Annotated, Any
 
-cli_i18n.install()
+import typer
 
-import datetime as dt  # noqa: E402 - German click texts must be installed first
-import time  # noqa: E402
-from typing import Annotated, Any  # noqa: E402
+from partnerprojekte.cli.support import EXIT_FAILED, EXIT_INVALID, echo_json, fail, group, handle, handled
+from partnerprojekte.errors import PartnerprojekteError, ValidationError
 
-import typer  # noqa: E402
-
-from partnerprojekte.errors import PartnerprojekteError, ValidationError  # noqa: E402
-
-flows_app = typer.Typer(
-    help="Die geplanten Abläufe (Prefect): bereitstellen oder einmal sofort ausführen.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
-)
+flows_app = group("Die geplanten Abläufe (Prefect): bereitstellen oder einmal sofort ausführen.")
 
 NO_SERVER = (
     "Kein Prefect-Server eingestellt (PREFECT_API_URL fehlt). Zeitpläne brauchen einen laufenden "
@@ -51,7 +42,6 @@ def serve(
     ] = 60.0,
 ) -> None:
     """Die drei Abläufe mit ihren Zeitplänen an einem Prefect-Server bereitstellen, bis Strg+C."""
-    from partnerprojekte.cli import EXIT_FAILED, EXIT_INVALID, _fail
     from partnerprojekte.flows.catalog import JOBS
     from partnerprojekte.flows.env import telemetry_off
     from partnerprojekte.runner import prefect_answers
@@ -59,12 +49,12 @@ def serve(
     telemetry_off()
     api_url = _api_url()
     if not api_url:
-        _fail(NO_SERVER, EXIT_INVALID)
+        fail(NO_SERVER, EXIT_INVALID)
     # Started together with its server (partnerprojekte run, systemd): give the server time to come up.
     deadline = time.monotonic() + wait
     while not prefect_answers(api_url):
         if time.monotonic() >= deadline:
-            _fail(
+            fail(
                 f"Der Prefect-Server unter {api_url} antwortet nicht. Läuft er? "
                 "(„partnerprojekte run“ startet einen auf 127.0.0.1.)",
                 EXIT_FAILED,
@@ -91,20 +81,19 @@ def deploy(
     ],
 ) -> None:
     """Die drei Abläufe mit Zeitplänen an einem Work-Pool registrieren (Betrieb mit Prefect-Workern)."""
-    from partnerprojekte.cli import EXIT_FAILED, EXIT_INVALID, _fail
     from partnerprojekte.flows.catalog import JOBS
     from partnerprojekte.flows.env import telemetry_off
 
     telemetry_off()
     api_url = _api_url()
     if not api_url:
-        _fail(NO_SERVER.split("\n", 1)[0], EXIT_INVALID)
+        fail(NO_SERVER.split("\n", 1)[0], EXIT_INVALID)
     from partnerprojekte.flows.deployments import deploy_to_pool
 
     try:
         deploy_to_pool(pool)
     except Exception as exc:  # e.g. the pool does not exist: Prefect's own (English) reason follows
-        _fail(f"Registrieren am Work-Pool „{pool}“ fehlgeschlagen: {exc}", EXIT_FAILED)
+        fail(f"Registrieren am Work-Pool „{pool}“ fehlgeschlagen: {exc}", EXIT_FAILED)
     for job in JOBS:
         typer.echo(f"Registriert: {job.name}/{job.name} am Work-Pool „{pool}“ – {job.when}.")
     typer.echo(
@@ -143,15 +132,13 @@ def run_flow(
     as_json: Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")] = False,
 ) -> None:
     """Einen Ablauf jetzt einmal ausführen (für den Betrieb)."""
-    from partnerprojekte.cli import EXIT_FAILED, _fail, _handle
-    from partnerprojekte.cli_output import echo_json as _echo_json
     from partnerprojekte.config import get_settings
     from partnerprojekte.flows.catalog import DELIVER_NOTIFICATIONS, SEND_REMINDERS, WEEKLY_DIGEST, job
     from partnerprojekte.flows.env import telemetry_off
     from partnerprojekte.flows.summary import summarise
     from partnerprojekte.reminders import reminder_moment
 
-    try:
+    with handled(as_json):
         chosen = job(name)
         params: dict[str, Any] = {}
         if chosen.name == DELIVER_NOTIFICATIONS:
@@ -169,8 +156,6 @@ def run_flow(
                 if chosen.name != WEEKLY_DIGEST:
                     raise ValidationError(f"--to gibt es nur für {WEEKLY_DIGEST}.")
                 params["only_to"] = only_to.strip()
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
 
     telemetry_off()
     if not _api_url():
@@ -184,11 +169,11 @@ def run_flow(
     try:
         result: dict[str, Any] = FLOWS[chosen.name](**params)
     except PartnerprojekteError as exc:
-        _handle(exc, as_json)
+        handle(exc, as_json)
     except Exception as exc:  # the flow run and its traceback are in Prefect's log; here a German line
-        _fail(f"Der Ablauf {chosen.name} ist fehlgeschlagen: {exc}", EXIT_FAILED, as_json=as_json)
+        fail(f"Der Ablauf {chosen.name} ist fehlgeschlagen: {exc}", EXIT_FAILED, as_json=as_json)
     if as_json:
-        _echo_json(result)
+        echo_json(result)
     else:
         typer.echo(summarise(chosen.name, result, dry_run=dry_run))
 
@@ -207,22 +192,20 @@ def run(
     ] = False,
 ) -> None:
     """Das Produkt starten: Datenbank mit Beispieldaten, Prefect-Server und Zeitpläne; Ende mit Strg+C."""
-    from partnerprojekte import cli
+    from partnerprojekte.cli import admin
 
     # The same functions as ``partnerprojekte init`` and ``partnerprojekte demo``.
     if no_demo:
-        cli.init()
+        admin.init()
     else:
-        cli.demo()
+        admin.demo()
     typer.echo("")
 
     from partnerprojekte.config import get_settings
     from partnerprojekte.runner import run_product
 
-    try:
+    with handled():
         code = run_product(get_settings(), typer.echo, once=once)
-    except PartnerprojekteError as exc:
-        cli._handle(exc, False)
     raise typer.Exit(code)
 
 

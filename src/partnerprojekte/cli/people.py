@@ -1,8 +1,7 @@
-"""Commands for the web: ``users send-link``, ``users token create|list|revoke`` and ``web serve``.
+"""The command group ``users``: people and roles, activation links, API tokens.
 
-Registered on the main program by ``cli.py``. Everything heavy, and ``cli`` itself (whose error
-handling these commands share), is imported inside the commands: importing this module costs nothing
-and cannot run into a circular import.
+An administrator never sets or learns another person's password: ``users add`` and ``users send-link`` send
+the person a one-time activation link by mail.
 """
 
 from __future__ import annotations
@@ -11,48 +10,136 @@ from typing import Annotated, Any
 
 import typer
 
-from partnerprojekte.cli_output import echo_json as _echo_json
-
-token_app = typer.Typer(
-    help="API-Tokens für Anbindungen anderer Systeme verwalten.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
+from partnerprojekte.cli import support
+from partnerprojekte.cli.support import (
+    AdminOpt,
+    EmailArg,
+    JsonOpt,
+    choice,
+    echo_json,
+    group,
+    handled,
+    local_time,
 )
-web_app = typer.Typer(
-    help="Die Web-Anwendung (Seiten und API).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
-)
+from partnerprojekte.errors import ValidationError
+from partnerprojekte.model import Role
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
-EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
-# uvicorn would otherwise take the client address from X-Forwarded-For of any local peer; the application
-# decides that itself from PARTNERPROJEKTE_TRUSTED_PROXIES (default: none), so uvicorn must not rewrite it.
-UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False, "server_header": False}
-AdminOpt = Annotated[str, typer.Option("--as", metavar="EMAIL", help="E-Mail der handelnden Administration.")]
+users_app = group("Personen und Rollen verwalten.")
+token_app = group("API-Tokens für Anbindungen anderer Systeme verwalten.")
 
 
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")],
+    name: Annotated[str, typer.Option("--name", help="Vollständiger Name.", metavar="NAME")],
+    role: Annotated[
+        str, typer.Option("--role", help="partner, ressort, arbeitsstab oder admin.", metavar="ROLLE")
+    ],
+    ressort: Annotated[
+        str | None, typer.Option("--ressort", help="Ressort-Kürzel (nur Rolle ressort).", metavar="ABK")
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        typer.Option("--organisation", metavar="NAME", help="Organisation (Pflicht für Rolle partner)."),
+    ] = None,
+    as_: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="EMAIL",
+            help="E-Mail der handelnden Administration (entfällt für die ersten beiden Administrationen).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Eine Person mit ihrer Rolle anlegen; sie erhält einen Aktivierungslink per E-Mail."""
+    with handled(as_json):
+        from partnerprojekte.db.user_audit import UserActor
+        from partnerprojekte.web import accounts
+
+        svc = support.services()
+        chosen = choice(role, Role, "--role")
+        with svc.db.write() as s:
+            if as_:
+                by = accounts.acting_admin(s, as_, "cli")
+            elif chosen is Role.ADMIN and accounts.active_admins(s) < 2:
+                # The first two administrators come from the operator (who has the database anyway):
+                # an administrator another one created is never independent of its creator.
+                by = UserActor("cli:bootstrap")
+            else:
+                raise ValidationError(
+                    "--as: Bitte die handelnde Administration angeben (ohne --as lassen sich nur die "
+                    "ersten beiden Administrationen anlegen)."
+                )
+            user = accounts.create_person(
+                svc, email, name, chosen, ressort=ressort, organisation=organisation, by=by
+            )
+    if as_json:
+        echo_json(
+            {
+                "email": user.email,
+                "name": user.name,
+                "role": user.role.value,
+                "ressort": user.ressort,
+                "organisation": user.organisation,
+            }
+        )
+    else:
+        typer.echo(
+            f"Angelegt: {user.name} <{user.email}> als {user.role.label}"
+            + (f" ({user.ressort})" if user.ressort else "")
+            + (f" für „{user.organisation}“" if user.organisation else "")
+            + ". Der Aktivierungslink geht per E-Mail an die Person (Versand über die Outbox)."
+        )
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    """Alle Personen mit Rolle, Ressort und Organisation."""
+    with handled(as_json):
+        from sqlalchemy import select
+
+        from partnerprojekte.db.schema import UserRow
+
+        svc = support.services()
+        # Read the attributes inside the session: ``Services.list_users`` returns rows whose session
+        # has rolled back and closed (expiring them), so reading them afterwards fails.
+        with svc.db.read() as s:
+            users: list[dict[str, Any]] = [
+                {
+                    "email": u.email,
+                    "name": u.name,
+                    "role": u.role,
+                    "ressort": u.ressort,
+                    "organisation": u.organisation,
+                    "active": u.active,
+                }
+                for u in s.scalars(select(UserRow).order_by(UserRow.role, UserRow.email))
+            ]
+    if as_json:
+        echo_json([{**u, "role": u["role"].value} for u in users])
+        return
+    if not users:
+        typer.echo("Noch keine Personen angelegt (partnerprojekte users add).")
+    for u in users:
+        extra = u["ressort"] or u["organisation"] or ""
+        typer.echo(f"{u['role'].label:<14} {u['email']:<40} {u['name']}" + (f" – {extra}" if extra else ""))
+
+
+@users_app.command("send-link")
 def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
     """Der Person einen Aktivierungslink senden (erste Anmeldung, Wiederfreischaltung, neues Passwort).
 
     Das Passwort wählt die Person selbst; der Link geht nur per E-Mail an sie und wird hier nicht gezeigt.
     """
-    from partnerprojekte.cli import _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
     from partnerprojekte.web import accounts
 
-    try:
-        svc = _services()
+    with handled():
+        svc = support.services()
         with svc.db.write() as s:
             by = accounts.acting_admin(s, as_, "cli")
             user, purpose = accounts.send_link(svc, email, by)
             address = user.email
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
     label = accounts.PURPOSE_LABELS[purpose]
     hours = svc.settings.activation_link_hours
     typer.echo(
@@ -61,22 +148,19 @@ def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
     )
 
 
+@users_app.command("deactivate")
 def users_deactivate(email: EmailArg, as_: AdminOpt) -> None:
     """Eine Person deaktivieren: Sitzungen enden, API-Tokens und Links verfallen, offene Zustimmungen
     werden zurückgenommen (protokolliert; Ressort und Arbeitsstab erhalten eine E-Mail)."""
-    from partnerprojekte.cli import _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
     from partnerprojekte.web import accounts, people
 
-    try:
-        svc = _services()
+    with handled():
+        svc = support.services()
         with svc.db.write() as s:
             by = accounts.acting_admin(s, as_, "cli")
             user = accounts.person_by_email(s, email)
             revoked, withdrawn = people.deactivate(svc, s, user, by)
             address = user.email
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
     typer.echo(
         f"{address} ist deaktiviert; {revoked} API-Token(s) widerrufen, offene Zustimmungen zu "
         f"{withdrawn} Vorschlag/Vorschlägen zurückgenommen. Wieder aktiv nur über einen Aktivierungslink "
@@ -84,6 +168,7 @@ def users_deactivate(email: EmailArg, as_: AdminOpt) -> None:
     )
 
 
+@users_app.command("set-role")
 def users_set_role(
     email: EmailArg,
     role: Annotated[
@@ -99,14 +184,12 @@ def users_set_role(
 ) -> None:
     """Rolle oder Ressort einer Person ändern; ihre offenen Zustimmungen werden zurückgenommen und sie
     meldet sich neu an (Sitzungen und API-Tokens enden)."""
-    from partnerprojekte.cli import _choice, _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
     from partnerprojekte.model import Role
     from partnerprojekte.web import accounts, people
 
-    try:
-        svc = _services()
-        chosen = _choice(role, Role, "--role")
+    with handled():
+        svc = support.services()
+        chosen = choice(role, Role, "--role")
         with svc.db.write() as s:
             by = accounts.acting_admin(s, as_, "cli")
             user = accounts.person_by_email(s, email)
@@ -114,8 +197,6 @@ def users_set_role(
             text = f"{user.email} ist jetzt {user.role.label}" + (
                 f" ({user.ressort})" if user.ressort else ""
             )
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
     typer.echo(
         f"{text}; offene Zustimmungen zu {withdrawn} Vorschlag/Vorschlägen zurückgenommen, Sitzungen und "
         "API-Tokens beendet."
@@ -132,20 +213,16 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Ein API-Token erstellen und einmal anzeigen."""
-    from partnerprojekte.cli import _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
     from partnerprojekte.web import accounts
     from partnerprojekte.web.security import issue_api_token
 
-    try:
-        svc = _services()
+    with handled(as_json):
+        svc = support.services()
         with svc.db.read() as s:
             by = accounts.acting_admin(s, as_, "cli")
         issued = issue_api_token(svc.db, email, name, by=by)
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(
+        echo_json(
             {"id": issued.id, "email": email.strip().lower(), "name": name.strip(), "token": issued.token}
         )
         return
@@ -168,12 +245,10 @@ def token_list(
     """Die API-Tokens auflisten (ohne das Geheimnis)."""
     from sqlalchemy import select
 
-    from partnerprojekte.cli import _handle, _local, _services
     from partnerprojekte.db.schema import ApiTokenRow, UserRow
-    from partnerprojekte.errors import PartnerprojekteError
 
-    try:
-        svc = _services()
+    with handled(as_json):
+        svc = support.services()
         query = select(ApiTokenRow, UserRow.email).join(UserRow, UserRow.id == ApiTokenRow.user_id)
         if email:
             query = query.where(UserRow.email == email.strip().lower())
@@ -189,16 +264,14 @@ def token_list(
                 }
                 for t, user_email in s.execute(query.order_by(ApiTokenRow.id))
             ]
-    except PartnerprojekteError as exc:
-        _handle(exc, as_json)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     if not rows:
         typer.echo("Keine API-Tokens vorhanden.")
     for r in rows:
-        state = f"widerrufen {_local(r['revoked_at'])}" if r["revoked_at"] else "gültig"
-        used = _local(r["last_used_at"])
+        state = f"widerrufen {local_time(r['revoked_at'])}" if r["revoked_at"] else "gültig"
+        used = local_time(r["last_used_at"])
         typer.echo(f"{r['id']:>4}  {r['email']:<40} {r['name']:<30} {state}; zuletzt genutzt {used}")
 
 
@@ -208,18 +281,14 @@ def token_revoke(
     as_: AdminOpt,
 ) -> None:
     """Ein API-Token widerrufen (gilt sofort)."""
-    from partnerprojekte.cli import _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
     from partnerprojekte.web import accounts
     from partnerprojekte.web.security import revoke_api_token
 
-    try:
-        svc = _services()
+    with handled():
+        svc = support.services()
         with svc.db.read() as s:
             by = accounts.acting_admin(s, as_, "cli")
         changed = revoke_api_token(svc.db, token_id, by=by)
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
     typer.echo(
         f"API-Token Nr. {token_id} widerrufen."
         if changed
@@ -227,44 +296,4 @@ def token_revoke(
     )
 
 
-@web_app.command("serve")
-def web_serve(
-    host: Annotated[
-        str | None,
-        typer.Option("--host", metavar="ADRESSE", help="Adresse (Standard 127.0.0.1: nur dieser Rechner)."),
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option("--port", metavar="PORT", min=1, max=65535, help="Port (Standard 8000).")
-    ] = None,
-) -> None:
-    """Die Web-Anwendung starten (Seiten und API)."""
-    from partnerprojekte.cli import _handle, _services
-    from partnerprojekte.errors import PartnerprojekteError
-
-    try:
-        svc = _services()
-    except PartnerprojekteError as exc:
-        _handle(exc, False)
-    import uvicorn
-
-    from partnerprojekte.web.app import create_app
-
-    host = host or svc.settings.serve.host
-    port = port or svc.settings.serve.web_port
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(
-            f"Achtung: {host} ist von anderen Rechnern erreichbar. Nur hinter einem Reverse-Proxy mit TLS "
-            "betreiben, PARTNERPROJEKTE_MAIL__BASE_URL auf dessen https-Adresse und "
-            "PARTNERPROJEKTE_TRUSTED_PROXIES auf dessen Adresse setzen.",
-            err=True,
-        )
-    typer.echo(
-        f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/openapi.json"
-    )
-    uvicorn.run(
-        create_app(svc.settings, svc.db),
-        host=host,
-        port=port,
-        **UVICORN_OPTIONS,
-        log_level="info",
-    )
+users_app.add_typer(token_app, name="token")

@@ -1,0 +1,211 @@
+"""What every command group shares: exit codes, option types, error handling, the database, small parsers.
+
+The one module of the command line that the others import; it imports none of them (no cycle). Heavy
+modules (SQLAlchemy, pydantic) are imported inside the functions, so that ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from partnerprojekte.errors import (
+    ConflictError,
+    NotFound,
+    PartnerprojekteError,
+    TransitionRefused,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from partnerprojekte.services import Services
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3, 4
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
+AsOpt = Annotated[str, typer.Option("--as", help="E-Mail der handelnden Person.", metavar="EMAIL")]
+AdminOpt = Annotated[str, typer.Option("--as", metavar="EMAIL", help="E-Mail der handelnden Administration.")]
+EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="E-Mail-Adresse der Person.")]
+IdArg = Annotated[str, typer.Argument(help="Vorschlags-ID, z. B. PP-0001.", metavar="ID")]
+FileArg = Annotated[
+    Path,
+    typer.Argument(help="Vorschlagsdatei (YAML oder JSON); - liest die Standardeingabe.", metavar="DATEI"),
+]
+
+
+def group(help_text: str) -> typer.Typer:
+    """A command group with the German usage line (typer copies these placeholders to every command)."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        options_metavar="[OPTIONEN]",
+        subcommand_metavar="BEFEHL [ARGUMENTE]...",
+    )
+
+
+def echo_json(data: Any) -> None:
+    """Print data as indented JSON with the German text unescaped."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int, *, as_json: bool = False, data: dict[str, Any] | None = None) -> NoReturn:
+    """Print the German message (and with ``--json`` the error object) and exit with ``code``."""
+    if as_json:
+        typer.echo(
+            json.dumps({"error": {"message": message, "exit_code": code, **(data or {})}}, ensure_ascii=False)
+        )
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
+    """Map an error to its exit code and German message (the one place that does so)."""
+    if isinstance(exc, ValidationError):
+        fail(
+            f"Ungültige Eingabe: {exc.render()}",
+            EXIT_INVALID,
+            as_json=as_json,
+            data={"kind": "invalid", "fields": [{"path": e.path, "message": e.message} for e in exc.errors]},
+        )
+    if isinstance(exc, NotFound):
+        fail(f"Nicht gefunden: {exc}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
+    if isinstance(exc, TransitionRefused):
+        fail(
+            f"Abgelehnt: {exc}",
+            EXIT_REFUSED,
+            as_json=as_json,
+            data={
+                "kind": "refused",
+                "event": exc.event,
+                "state": exc.state,
+                "reason": exc.reason,
+                "criterion": exc.criterion,
+                "role": exc.role,
+            },
+        )
+    if isinstance(exc, ConflictError):
+        fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
+    fail(f"Fehler: {exc}", EXIT_FAILED, as_json=as_json, data={"kind": "error"})
+
+
+@contextmanager
+def handled(as_json: bool = False) -> Iterator[None]:
+    """Run a command's body; a refusal or bad input ends the command with its exit code and message."""
+    try:
+        yield
+    except PartnerprojekteError as exc:
+        handle(exc, as_json)
+
+
+def services() -> Services:
+    """The services on the configured database; a German error if it was never initialised."""
+    # Commands call it as ``support.services()`` (through the module): a test can swap in its own database.
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from partnerprojekte.config import get_settings
+    from partnerprojekte.db.engine import Database, make_engine, normalise_url
+    from partnerprojekte.services import Services
+
+    settings = get_settings()
+    not_initialised = ValidationError(
+        "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
+    )
+    url = make_url(normalise_url(settings.resolved_database_url()))
+    # Connecting to SQLite would create an empty database file (and its directory) as a side effect.
+    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if is_file and not Path(str(url.database)).is_file():
+        raise not_initialised
+    engine = make_engine(settings.resolved_database_url())
+    if not inspect(engine).has_table("alembic_version"):
+        raise not_initialised
+    return Services(Database(engine), settings)
+
+
+def read_file(path: Path, limit: int | None = None) -> bytes:
+    """Read at most one byte more than the limit: enough to refuse an oversized file, never more."""
+    from partnerprojekte.config import get_settings
+
+    limit = limit or get_settings().max_proposal_bytes
+    try:
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(limit + 1)
+        if len(data) > limit:
+            # Only limit + 1 bytes were read: name the real size (not "limit + 1") where it is known.
+            size = f"{number(path.stat().st_size)} Bytes" if str(path) != "-" else "zu viele Bytes"
+            raise ValidationError(
+                f"DATEI: „{path}“ ist zu groß: {size}, erlaubt sind höchstens {number(limit)} Bytes."
+            )
+        return data
+    except FileNotFoundError:
+        raise ValidationError(f"DATEI: „{path}“ gibt es nicht.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"DATEI: „{path}“ ist ein Verzeichnis, keine Datei.") from None
+    except PermissionError:
+        raise ValidationError(f"DATEI: „{path}“ ist nicht lesbar (keine Berechtigung).") from None
+    except OSError as exc:
+        raise ValidationError(f"DATEI: „{path}“ lässt sich nicht lesen: {os_reason(exc)}") from None
+
+
+def number(n: int) -> str:
+    """1234567 → 1.234.567 (German thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason in German for the usual cases (its own text is English)."""
+    import errno
+
+    reasons = {
+        errno.ENOENT: "Datei oder Verzeichnis gibt es nicht",
+        errno.EACCES: "keine Berechtigung",
+        errno.EPERM: "keine Berechtigung",
+        errno.EISDIR: "ist ein Verzeichnis",
+        errno.ENOTDIR: "ein Teil des Pfades ist kein Verzeichnis",
+        errno.ENOSPC: "kein Speicherplatz mehr frei",
+        errno.EROFS: "Dateisystem ist schreibgeschützt",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def parse_proposal_id(text: str) -> int:
+    """``PP-0001`` (or ``1``) → 1; a malformed id is a wrong argument, not „nicht gefunden“."""
+    from partnerprojekte.ids import parse_id
+
+    try:
+        return parse_id(text)
+    except NotFound as exc:
+        raise ValidationError(f"ID: {exc}") from None
+
+
+def choice(value: str, enum_cls: Any, what: str) -> Any:
+    """The enum member named ``value`` (any case); else a German error listing the allowed values."""
+    try:
+        return enum_cls(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationError(f"{what}: unbekannter Wert „{value}“ – erlaubt: {allowed}.") from None
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO timestamp as local „TT.MM.JJJJ HH:MM“ in the configured time zone; „–“ for none."""
+    if not iso:
+        return "–"
+    from zoneinfo import ZoneInfo
+
+    from partnerprojekte.config import get_settings
+
+    moment = dt.datetime.fromisoformat(iso).astimezone(ZoneInfo(get_settings().timezone))
+    return moment.strftime("%d.%m.%Y %H:%M")
