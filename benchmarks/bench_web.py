@@ -157,7 +157,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``partnerprojekte web serve --workers N`` on a free port, as an operator starts it."""
     port = _free_port()
     env = {
         **os.environ,
@@ -165,13 +166,10 @@ def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
-    code = (
-        "import uvicorn; from partnerprojekte.web.app import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    cli = [sys.executable, "-m", "partnerprojekte.cli", "web", "serve", "--port", str(port)]
+    proc = subprocess.Popen([*cli, "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             httpx.get(f"{base}/anmelden", timeout=1)
             return proc, base
@@ -231,12 +229,14 @@ def measure(
     return {"median": statistics.median(times), "p95": p95, "ttfb_median": statistics.median(firsts)}
 
 
-def run(admin_url: str, count: int, clients: int, per_client: int) -> dict[str, dict[str, float]]:
+def run(
+    admin_url: str, count: int, clients: int, per_client: int, workers: int
+) -> dict[str, dict[str, float]]:
     url, drop = _database(admin_url)
     proc = None
     try:
         token = generate(url, count)
-        proc, base = serve(url)
+        proc, base = serve(url, workers)
         results = {}
         for name, path in requests_for(count).items():
             # "kalt": the first request after start, before the read cache holds this figure (after every
@@ -269,16 +269,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2, help="Anfragen je Client und Seite")
+    # Two processes for the two cores of this machine kind (docs/operations.md: one per core).
+    parser.add_argument("--workers", type=int, default=2, help="Prozesse von web serve (--workers)")
     args = parser.parse_args(argv)
     admin_url = os.environ.get(PG_ENV, "")
     if not admin_url:
         print(f"bench_web: {PG_ENV} ist leer – kein PostgreSQL, nichts gemessen.")
         return 0
-    print(f"bench_web: {args.clients} Clients, je {args.requests} Anfragen pro Seite (uvicorn, 127.0.0.1)")
+    print(
+        f"bench_web: {args.clients} Clients, je {args.requests} Anfragen pro Seite "
+        f"(web serve --workers {args.workers}, 127.0.0.1)"
+    )
     print(f"- {args.baseline:,} Vorschläge")
-    small = run(admin_url, args.baseline, args.clients, args.requests)
+    small = run(admin_url, args.baseline, args.clients, args.requests, args.workers)
     print(f"- {args.proposals:,} Vorschläge")
-    big = run(admin_url, args.proposals, args.clients, args.requests)
+    big = run(admin_url, args.proposals, args.clients, args.requests, args.workers)
     factor = args.proposals / args.baseline
     print(f"\nWachstum p95 bei {factor:.0f}-mal so vielen Vorschlägen (Ziel p95 < {GOAL_MS:.0f} ms):")
     for name in big:

@@ -134,3 +134,19 @@ def test_web_serve_warns_for_other_addresses(run: Any, monkeypatch: pytest.Monke
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: None)
     result = run("web", "serve", "--host", "0.0.0.0")  # only the warning is tested, nothing binds
     assert "Achtung" in result.output and "TLS" in result.output
+
+
+def test_web_serve_with_workers_starts_the_application_factory_in_each(
+    run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    assert run("web", "serve", "--workers", "2").exit_code == 0
+    app, options = calls[0]
+    # An import string and a factory: uvicorn's worker processes build their own application from it.
+    assert app == "partnerprojekte.web.app:create_app" and options["factory"] is True
+    assert options["workers"] == 2 and options["proxy_headers"] is False
+    refused = run("web", "serve", "--workers", "0")
+    assert refused.exit_code == 2 and "--workers" in refused.output

@@ -25,6 +25,16 @@ def web_serve(
     port: Annotated[
         int | None, typer.Option("--port", metavar="PORT", min=1, max=65535, help="Port (Standard 8000).")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            metavar="ANZAHL",
+            min=1,
+            max=64,
+            help="So viele Prozesse beantworten Anfragen (Standard 1; etwa einer je Prozessorkern).",
+        ),
+    ] = 1,
 ) -> None:
     """Die Web-Anwendung starten (Seiten und API)."""
 
@@ -46,8 +56,21 @@ def web_serve(
     typer.echo(
         f"Web-Anwendung: http://{host}:{port}/ – API-Beschreibung: http://{host}:{port}/api/v1/openapi.json"
     )
+    if workers == 1:
+        app = create_app(svc.settings, svc.db)
+        uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS, log_level="info")
+        return
+    # One Python process answers on one core at a time (the GIL): several processes share the port. Each
+    # builds its own application from the same environment; everything that must hold across them (login
+    # limits, approvals, the outbox) is decided in the database, and the read cache follows the data version.
+    from sqlalchemy import Engine
+
+    if isinstance(svc.db.bind, Engine):
+        svc.db.bind.dispose()  # no pooled connection may be inherited by the workers
     uvicorn.run(
-        create_app(svc.settings, svc.db),
+        "partnerprojekte.web.app:create_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         **UVICORN_OPTIONS,

@@ -117,6 +117,8 @@ class Database:
         # The unit of work in progress in this context: a Session (write/read) or a bare Connection
         # (transaction); nested units join it.
         self._current: ContextVar[Session | Connection | None] = ContextVar(f"uow-{id(self)}", default=None)
+        # A read-only session that nested ``read`` calls share (``reading_together``); writes never join it.
+        self._shared_read: ContextVar[Session | None] = ContextVar(f"read-{id(self)}", default=None)
 
     @property
     def is_sqlite(self) -> bool:
@@ -194,11 +196,30 @@ class Database:
                 yield conn
 
     @contextmanager
+    def reading_together(self) -> Iterator[None]:
+        """Let every ``read`` inside share one read-only transaction (a page that reads a dozen times
+        then needs one BEGIN and one ROLLBACK, not a dozen). Writes inside still open their own."""
+        if self._shared_read.get() is not None or self._current.get() is not None:
+            yield
+            return
+        with self.read() as session:
+            token = self._shared_read.set(session)
+            try:
+                yield
+            finally:
+                self._shared_read.reset(token)
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
-        """One read-only transaction (inside a write, the writing one)."""
+        """One read-only transaction (inside a write, the writing one; inside ``reading_together``, the
+        shared one)."""
         outer = self._current.get()
         if isinstance(outer, Session):
             yield outer
+            return
+        shared = self._shared_read.get()
+        if shared is not None and outer is None:
+            yield shared
             return
         with self._session(outer) as session:
             try:

@@ -96,6 +96,11 @@ def proposal_list(
 
 def detail_context(request: Request, actor: Actor, number: int) -> dict[str, Any]:
     """Everything the detail page shows, as the actor may see it (404 for a proposal they may not see)."""
+    with services(request).db.reading_together():
+        return _detail_context(request, actor, number)
+
+
+def _detail_context(request: Request, actor: Actor, number: int) -> dict[str, Any]:
     svc = services(request)
     db = svc.db
     ref = queries_web.visible_proposal(db, actor, number)
