@@ -1,11 +1,16 @@
-"""The transition table of spec §3 as data: one row per event and set of source states."""
+"""Who may do what, as data: one row per event and set of source states, one row per action.
+
+The machine, the diagram, the workflow's decisions, the API's gates and the pages' buttons all read these
+two tables (and the approval policy of the configuration); giving a role an event or an action is one edit
+here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from partnerprojekte.model import Event, Role, State
+from partnerprojekte.model import FINAL_STATES, Action, Event, Role, State
 
 
 class Requirement(StrEnum):
@@ -98,6 +103,40 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
 
 # The pseudo-state a proposal is in before it is submitted (never stored).
 NEW = "neu"
+
+ACTIVE_STATES = frozenset({S.EINGEREICHT, S.IN_BEARBEITUNG, S.IN_ABSTIMMUNG})
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An audited action that leaves the state as it is: in which states, and who may do it."""
+
+    action: Action
+    states: frozenset[State]
+    roles: tuple[Role, ...]
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(Action.ASSIGN_RESSORT, frozenset(State) - FINAL_STATES, (A,)),
+    ActionSpec(Action.CONFIRM_CRITERION, ACTIVE_STATES, (R,)),
+    ActionSpec(Action.COMMENT, frozenset(State), (P, R, A)),
+)
+# Approving and withdrawing an approval are not in this table: who approves what is configuration
+# (``ApprovalPolicy``, settings ``approvals``).
+
+
+def action_spec(action: Action) -> ActionSpec:
+    """The row of an action (KeyError for approve/withdraw_approval: those follow the approval policy)."""
+    for spec in ACTIONS:
+        if spec.action is action:
+            return spec
+    raise KeyError(action)
+
+
+def event_roles(event: Event) -> tuple[Role, ...]:
+    """Every role the table lets fire the event in some state (in the order of ``Role``)."""
+    roles = {r for spec in TRANSITIONS if spec.event is event for r in spec.roles}
+    return tuple(r for r in Role if r in roles)
 
 
 def spec_for(event: Event, state: State | None) -> TransitionSpec | None:

@@ -10,6 +10,7 @@ from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.model import (
     CRITERION_LABELS,
     FINAL_STATES,
+    Action,
     CheckResult,
     Criterion,
     Event,
@@ -20,7 +21,7 @@ from partnerprojekte.model import (
     Visibility,
     event_label,
 )
-from partnerprojekte.states import machine
+from partnerprojekte.states import machine, table
 from partnerprojekte.states.table import Guard, Requirement, TransitionSpec, sources_of, spec_for
 
 SAEULE_1_ID = re.compile(r"^\d{2}-\d{2}[a-z]?$")
@@ -88,6 +89,38 @@ class ApprovalPolicy:
             return ()
         roles = self.rules.get(event.value, {}).get(state.value, ())
         return tuple(Role(r) for r in roles)
+
+    def approving_roles(self, event: Event | None = None) -> tuple[Role, ...]:
+        """Every role that approves the event (or any event) in some state, in the order of ``Role``."""
+        found = {
+            Role(r)
+            for name, by_state in self.rules.items()
+            if event is None or name == event.value
+            for roles in by_state.values()
+            for r in roles
+        }
+        return tuple(r for r in Role if r in found)
+
+
+def event_roles(event: Event, policy: ApprovalPolicy) -> tuple[Role, ...]:
+    """Every role that may fire the event, or approve it, in some state: who may try it at all."""
+    found = set(table.event_roles(event)) | set(policy.approving_roles(event))
+    return tuple(r for r in Role if r in found)
+
+
+def action_roles(action: Action) -> tuple[Role, ...]:
+    """Who may do an action (assign_ressort, confirm_criterion, comment), from the action table."""
+    return table.action_spec(action).roles
+
+
+def roles_for(what: Event | Action, policy: ApprovalPolicy) -> tuple[Role, ...]:
+    """Who may try an event or an action at all – the one answer for the API's gates and the pages'
+    buttons; the decision itself (state, affiliation, input, guards) follows when it is tried."""
+    if isinstance(what, Event):
+        return event_roles(what, policy)
+    if what in (Action.APPROVE, Action.WITHDRAW_APPROVAL):
+        return policy.approving_roles()
+    return action_roles(what)
 
 
 @dataclass(frozen=True)
@@ -321,14 +354,14 @@ def _missing(required: Sequence[Role], approvals: Sequence[GivenApproval]) -> tu
     return tuple(r for r in required if r not in given)
 
 
-ACTIVE_STATES = frozenset({State.EINGEREICHT, State.IN_BEARBEITUNG, State.IN_ABSTIMMUNG})
+ACTIVE_STATES = table.ACTIVE_STATES
 
 
 def authorize_assign_ressort(facts: ProposalFacts, actor: Actor) -> None:
     """Only the Arbeitsstab assigns the responsible Ressort, and not after a final decision."""
     what = "Ressort zuordnen (assign_ressort)"
-    check_role(facts, actor, (Role.ARBEITSSTAB,), what, "assign_ressort")
-    if facts.state in FINAL_STATES:
+    check_role(facts, actor, action_roles(Action.ASSIGN_RESSORT), what, "assign_ressort")
+    if facts.state not in table.action_spec(Action.ASSIGN_RESSORT).states:
         raise _refuse(
             f"{what} ist im Status {_state_text(facts.state)} nicht möglich: der Status ist endgültig.",
             "assign_ressort",
@@ -341,8 +374,8 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
     """A reviewer of the responsible Ressort confirms a ``needs_review`` criterion with a justification."""
     what = f"Kriterium „{CRITERION_LABELS[criterion]}“ bestätigen (confirm_criterion)"
     code = "confirm_criterion"
-    check_role(facts, actor, (Role.RESSORT,), what, code)
-    if facts.state not in ACTIVE_STATES:
+    check_role(facts, actor, action_roles(Action.CONFIRM_CRITERION), what, code)
+    if facts.state not in table.action_spec(Action.CONFIRM_CRITERION).states:
         raise _refuse(
             f"{what} ist im Status {_state_text(facts.state)} nicht möglich.",
             code,
@@ -374,7 +407,7 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
 
 def authorize_comment(facts: ProposalFacts, actor: Actor, visibility: Visibility) -> Visibility:
     """Who may comment; returns the effective visibility (a partner's comment is always for the partner)."""
-    check_role(facts, actor, (Role.PARTNER, Role.RESSORT, Role.ARBEITSSTAB), "Kommentieren", "comment")
+    check_role(facts, actor, action_roles(Action.COMMENT), "Kommentieren", "comment")
     return Visibility.PARTNER if actor.role is Role.PARTNER else visibility
 
 

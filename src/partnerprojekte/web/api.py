@@ -27,11 +27,10 @@ from partnerprojekte import queries
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.formats import load_document, proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
-from partnerprojekte.model import Event, Role, State, Visibility, event_label
+from partnerprojekte.model import Action, Event, Role, State, Visibility, event_label
 from partnerprojekte.proposal import HandlungsfeldKey, Proposal
 from partnerprojekte.reference import load_reference
-from partnerprojekte.states.table import TRANSITIONS
-from partnerprojekte.states.workflow import Actor, EventInput
+from partnerprojekte.states.workflow import Actor, EventInput, roles_for
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import (
     authentication,
@@ -128,45 +127,36 @@ def _require_role(actor: Actor, roles: tuple[Role, ...], what: str) -> None:
     raise Forbidden(f"{what} ist nur für {allowed} erlaubt; Sie sind als {actor.role.label} angemeldet.")
 
 
-def _may(roles: tuple[Role, ...], what: str) -> Any:
-    """A dependency that refuses (403) other roles; after the visibility check, before the body is read."""
-
-    def gate(actor: ActorDep) -> None:
-        _require_role(actor, roles, what)
-
-    return Depends(gate)
-
-
 def _may_fire(request: Request, actor: ActorDep, event: TransitionEvent) -> None:
     """403 unless the role may fire or approve this event in some state."""
     what = Event(event.value)
-    _require_role(actor, _event_roles(request, what), event_label(what))
+    _require_role(actor, roles_for(what, services(request).policy), event_label(what))
 
 
 def _may_approve(request: Request, actor: ActorDep) -> None:
     """403 unless the role gives approvals at all (only then can it withdraw one)."""
-    _require_role(actor, _approving_roles(request), "Zustimmung zurücknehmen")
+    _require_role(
+        actor, roles_for(Action.WITHDRAW_APPROVAL, services(request).policy), "Zustimmung zurücknehmen"
+    )
 
 
-PARTNER_OR_STAB = (Role.PARTNER, Role.ARBEITSSTAB)
+def _may_submit(request: Request, actor: ActorDep) -> None:
+    """403 unless the role may submit (and so revise) proposals."""
+    _require_role(actor, roles_for(Event.SUBMIT, services(request).policy), "Einreichen (submit)")
 
 
-def _event_roles(request: Request, event: Event) -> tuple[Role, ...]:
-    """Every role that may fire (or approve) the event in some state."""
-    roles: set[Role] = {r for spec in TRANSITIONS if spec.event is event for r in spec.roles}
-    for by_state in services(request).settings.approvals.get(event.value, {}).values():
-        roles.update(Role(r) for r in by_state)
-    return tuple(r for r in Role if r in roles)
+def _may_revise(request: Request, actor: ActorDep) -> None:
+    """403 unless the role may revise proposals."""
+    _require_role(actor, roles_for(Event.REVISE, services(request).policy), "Überarbeiten (revise)")
 
 
-def _approving_roles(request: Request) -> tuple[Role, ...]:
-    roles = {
-        Role(r)
-        for by_state in services(request).settings.approvals.values()
-        for rs in by_state.values()
-        for r in rs
-    }
-    return tuple(r for r in Role if r in roles)
+def _may_do(action: Action, what: str) -> Any:
+    """A dependency that refuses (403) the roles the action table does not name for ``action``."""
+
+    def gate(request: Request, actor: ActorDep) -> None:
+        _require_role(actor, roles_for(action, services(request).policy), what)
+
+    return Depends(gate)
 
 
 async def _proposal_body(request: Request) -> Proposal:
@@ -247,7 +237,7 @@ def submit(
     request: Request,
     response: Response,
     actor: ActorDep,
-    allowed: Annotated[None, _may(PARTNER_OR_STAB, "Einreichen (submit)")],
+    allowed: Annotated[None, Depends(_may_submit)],
     proposal: ProposalDep,
 ) -> dict[str, Any]:
     """Einen Vorschlag einreichen (Partner für die eigene Organisation, Arbeitsstab in deren Auftrag)."""
@@ -309,7 +299,7 @@ def revise(
     request: Request,
     actor: ActorDep,
     ref: VisibleDep,
-    allowed: Annotated[None, _may(PARTNER_OR_STAB, "Überarbeiten (revise)")],
+    allowed: Annotated[None, Depends(_may_revise)],
     proposal: ProposalDep,
     expected_version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> dict[str, Any]:
@@ -371,7 +361,7 @@ def assign_ressort(
     request: Request,
     actor: ActorDep,
     ref: VisibleDep,
-    allowed: Annotated[None, _may((Role.ARBEITSSTAB,), "Ressort zuordnen (assign_ressort)")],
+    allowed: Annotated[None, _may_do(Action.ASSIGN_RESSORT, "Ressort zuordnen (assign_ressort)")],
     body: RessortBody,
 ) -> dict[str, Any]:
     """Das zuständige Ressort zuordnen (Arbeitsstab)."""
@@ -390,7 +380,7 @@ def confirm(
     request: Request,
     actor: ActorDep,
     ref: VisibleDep,
-    allowed: Annotated[None, _may((Role.RESSORT,), "Kriterium bestätigen (confirm_criterion)")],
+    allowed: Annotated[None, _may_do(Action.CONFIRM_CRITERION, "Kriterium bestätigen (confirm_criterion)")],
     body: ConfirmationBody,
 ) -> dict[str, Any]:
     """Ein Kriterium „zu prüfen“ mit schriftlicher Begründung bestätigen (Ressort)."""
@@ -404,7 +394,7 @@ def comment(
     request: Request,
     actor: ActorDep,
     ref: VisibleDep,
-    allowed: Annotated[None, _may((Role.PARTNER, Role.RESSORT, Role.ARBEITSSTAB), "Kommentieren")],
+    allowed: Annotated[None, _may_do(Action.COMMENT, "Kommentieren")],
     body: CommentBody,
 ) -> dict[str, Any]:
     """Einen Kommentar schreiben: intern (Arbeitsstab und Ressort) oder für den Partner."""

@@ -16,9 +16,9 @@ from starlette.datastructures import FormData
 
 from partnerprojekte.errors import DomainError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import Criterion, Event, ReasonCode, Role, Visibility
+from partnerprojekte.model import Action, Criterion, Event, ReasonCode, Role, Visibility
 from partnerprojekte.services import Outcome, Services
-from partnerprojekte.states.workflow import Actor, EventInput
+from partnerprojekte.states.workflow import Actor, EventInput, roles_for
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.page_support import (
@@ -132,29 +132,26 @@ def _withdraw_approval(svc: Services, ref: ProposalRef, actor: Actor, form: Form
     return f"Ihre Zustimmung zu „{event_name(event.value)}“ ist zurückgenommen."
 
 
-# German path -> (what it does, who may try it at all).
-ACTIONS: dict[str, tuple[Perform, tuple[Role, ...]]] = {
-    "aufgreifen": (_transition(Event.TAKE_UP), (Role.ARBEITSSTAB,)),
-    "ressort": (_assign, (Role.ARBEITSSTAB,)),
-    "abstimmung": (_transition(Event.START_COORDINATION), (Role.ARBEITSSTAB,)),
-    "aenderungen": (_transition(Event.REQUEST_CHANGES), (Role.ARBEITSSTAB, Role.RESSORT)),
-    "anerkennen": (_transition(Event.RECOGNISE), (Role.ARBEITSSTAB, Role.RESSORT)),
+# German path -> (what it does, the event or action whose roles may try it: ``roles_for``).
+ACTIONS: dict[str, tuple[Perform, Event | Action]] = {
+    "aufgreifen": (_transition(Event.TAKE_UP), Event.TAKE_UP),
+    "ressort": (_assign, Action.ASSIGN_RESSORT),
+    "abstimmung": (_transition(Event.START_COORDINATION), Event.START_COORDINATION),
+    "aenderungen": (_transition(Event.REQUEST_CHANGES), Event.REQUEST_CHANGES),
+    "anerkennen": (_transition(Event.RECOGNISE), Event.RECOGNISE),
     "nicht-weiterverfolgen": (
         _transition(Event.DECLINE, default_visibility=Visibility.PARTNER),
-        (Role.ARBEITSSTAB, Role.RESSORT),
+        Event.DECLINE,
     ),
     "saeule-1": (
         _transition(Event.INTEGRATE_INTO_PILLAR_1, default_visibility=Visibility.PARTNER),
-        (Role.ARBEITSSTAB,),
+        Event.INTEGRATE_INTO_PILLAR_1,
     ),
-    "wieder-aufnehmen": (
-        _transition(Event.REOPEN, default_visibility=Visibility.PARTNER),
-        (Role.ARBEITSSTAB,),
-    ),
-    "zurueckziehen": (_transition(Event.WITHDRAW), (Role.PARTNER, Role.ARBEITSSTAB)),
-    "zustimmung-zuruecknehmen": (_withdraw_approval, (Role.ARBEITSSTAB, Role.RESSORT)),
-    "bestaetigen": (_confirm, (Role.RESSORT,)),
-    "kommentare": (_comment, (Role.PARTNER, Role.RESSORT, Role.ARBEITSSTAB)),
+    "wieder-aufnehmen": (_transition(Event.REOPEN, default_visibility=Visibility.PARTNER), Event.REOPEN),
+    "zurueckziehen": (_transition(Event.WITHDRAW), Event.WITHDRAW),
+    "zustimmung-zuruecknehmen": (_withdraw_approval, Action.WITHDRAW_APPROVAL),
+    "bestaetigen": (_confirm, Action.CONFIRM_CRITERION),
+    "kommentare": (_comment, Action.COMMENT),
 }
 
 
@@ -178,8 +175,8 @@ def act(pid: str, action: str, request: Request, actor: PageActor, form: PostedF
     found = ACTIONS.get(action)
     if found is None:
         raise NotFound("Diese Aktion gibt es nicht.")
-    perform, roles = found
-    require_role(actor, *roles)
+    perform, what = found
+    require_role(actor, *roles_for(what, svc.policy))
     try:
         message = perform(svc, ref, actor, form)
     except DomainError as exc:
@@ -191,7 +188,7 @@ def act(pid: str, action: str, request: Request, actor: PageActor, form: PostedF
 def withdraw_confirm(pid: str, request: Request, actor: PageActor) -> Response:
     """The confirmation step before a proposal is withdrawn (it cannot be undone)."""
     context = detail_context(request, actor, proposal_number(pid))
-    require_role(actor, Role.PARTNER, Role.ARBEITSSTAB)
+    require_role(actor, *roles_for(Event.WITHDRAW, services(request).policy))
     return render(request, "zurueckziehen.html", context, actor=actor)
 
 

@@ -15,11 +15,11 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow
 from partnerprojekte.errors import NotFound, TransitionRefused
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import FINAL_STATES, Criterion, Event, Role, State, Verdict, Visibility
+from partnerprojekte.model import Action, Criterion, Event, Role, State, Verdict, Visibility
 from partnerprojekte.proposal import HandlungsfeldKey
 from partnerprojekte.queries import cached, proposal_summary, report
-from partnerprojekte.states.table import spec_for
-from partnerprojekte.states.workflow import ACTIVE_STATES, Actor, ApprovalPolicy, ProposalFacts, check_role
+from partnerprojekte.states.table import action_spec, spec_for
+from partnerprojekte.states.workflow import Actor, ApprovalPolicy, ProposalFacts, action_roles, check_role
 
 # Audit entries of internal coordination that a partner does not see at all.
 INTERNAL_ENTRIES = frozenset({"approve", "withdraw_approval", "confirm_criterion"})
@@ -215,18 +215,21 @@ def permissions(
                 )
             )
         )
-    active = ref.status in ACTIVE_STATES
     confirmable = [
         c.value
         for c in Criterion
         if check["criteria"].get(c.value, {}).get("result") == Verdict.NEEDS_REVIEW.value
     ]
-    may_comment = allowed((Role.PARTNER, Role.RESSORT, Role.ARBEITSSTAB))
+
+    def may(action: Action) -> bool:
+        return ref.status in action_spec(action).states and allowed(action_roles(action))
+
+    may_comment = may(Action.COMMENT)
     return {
         "events": events,
         "withdraw_approval": mine,
-        "assign_ressort": ref.status not in FINAL_STATES and allowed((Role.ARBEITSSTAB,)),
-        "confirm_criteria": confirmable if active and allowed((Role.RESSORT,)) else [],
+        "assign_ressort": may(Action.ASSIGN_RESSORT),
+        "confirm_criteria": confirmable if may(Action.CONFIRM_CRITERION) else [],
         "comment": may_comment,
         "comment_visibilities": (
             [Visibility.PARTNER.value]

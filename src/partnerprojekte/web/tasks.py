@@ -17,8 +17,6 @@ from partnerprojekte.reminders import RULES, days_waiting, local_day
 from partnerprojekte.states.workflow import Actor, ApprovalPolicy
 from partnerprojekte.web import wording
 
-# Events whose approvals a reviewer may owe while a proposal is in coordination (spec §3 defaults).
-_GATED = (Event.RECOGNISE, Event.DECLINE)
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,9 @@ def _approval_task(
     tz: str,
 ) -> Task | None:
     """The approval this role owes on a proposal in coordination, if any."""
-    started = [(event, items) for event in _GATED if (items := [p for p in pending if p[0] == event.value])]
+    # The events whose approvals someone may owe in coordination: from the approval policy.
+    gated = [e for e in Event if policy.required_roles(e, State.IN_ABSTIMMUNG)]
+    started = [(event, items) for event in gated if (items := [p for p in pending if p[0] == event.value])]
     for event, items in started:
         required = policy.required_roles(event, State.IN_ABSTIMMUNG)
         if role in required and all(r is not role for _, r, _, _ in items):
