@@ -18,7 +18,6 @@ from partnerprojekte.states.workflow import Actor, ApprovalPolicy
 from partnerprojekte.web import wording
 
 
-
 @dataclass(frozen=True)
 class Task:
     """One proposal that waits for the viewer's side, and since when."""
