@@ -62,12 +62,16 @@ class TransitionRefused(DomainError):
         reason: str,
         criterion: str | None = None,
         role: str | None = None,
+        field: str | None = None,
     ) -> None:
         self.event = event
         self.state = state
         self.reason = reason  # one of: state, input, guard, role, approval
         self.criterion = criterion
         self.role = role
+        # With reason "input": which input is missing or wrong (comment, visibility, reasons,
+        # saeule_1_projekt); each edge names it its own way (CLI option, form field, JSON field).
+        self.field = field
         super().__init__(message)
 
 

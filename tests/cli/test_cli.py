@@ -561,7 +561,10 @@ def test_refused_events_say_why(cli: Cli) -> None:
     assert "ist nur für Arbeitsstab erlaubt" in refused.err
 
     refused = cli("transition", "1", "decline", "--as", STAB, "--comment", "Doppelt.", expect=3)
-    assert "braucht mindestens einen Grund (--reason)" in refused.err and "doppelung" in refused.err
+    assert "braucht mindestens einen Grund: " in refused.err and "doppelung" in refused.err
+    assert refused.err.strip().endswith("(--reason).")  # the core names the input, the CLI its option
+    as_json = cli("transition", "1", "decline", "--as", STAB, "--comment", "Doppelt.", "--json", expect=3)
+    assert as_json.json()["error"]["field"] == "reasons"
     refused = cli("transition", "1", "decline", "--as", STAB, "--reason", "doppelung", expect=3)
     assert "braucht einen Kommentar (--comment)" in refused.err
     invalid = cli(

@@ -389,6 +389,8 @@ def test_missing_input_is_409_input(client: TestClient, tokens: dict[str, str], 
     )
     assert response.status_code == 409
     assert error(response)["reason"] == "input" and "mindestens einen Grund" in error(response)["message"]
+    # Which input, as data; the message names no command-line option (the core used to write "(--reason)").
+    assert error(response)["field"] == "reasons" and "--" not in error(response)["message"]
 
 
 def test_request_changes_needs_a_partner_comment(

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED, EXIT_CONFLICT = 0, 1, 2, 3, 4
 
+# The option that gives an input the workflow refused for lack of it (``TransitionRefused.field``).
+OPTION_FOR_INPUT = {
+    "comment": "--comment",
+    "visibility": "--visibility partner",
+    "reasons": "--reason",
+    "saeule_1_projekt": "--saeule-1-projekt",
+}
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
 AsOpt = Annotated[str, typer.Option("--as", help="E-Mail der handelnden Person.", metavar="EMAIL")]
 AdminOpt = Annotated[str, typer.Option("--as", metavar="EMAIL", help="E-Mail der handelnden Administration.")]
@@ -80,7 +88,7 @@ def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
         fail(f"Nicht gefunden: {exc}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
     if isinstance(exc, TransitionRefused):
         fail(
-            f"Abgelehnt: {exc}",
+            f"Abgelehnt: {with_option(str(exc), OPTION_FOR_INPUT.get(exc.field or ''))}",
             EXIT_REFUSED,
             as_json=as_json,
             data={
@@ -90,11 +98,21 @@ def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
                 "reason": exc.reason,
                 "criterion": exc.criterion,
                 "role": exc.role,
+                "field": exc.field,
             },
         )
     if isinstance(exc, ConflictError):
         fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
     fail(f"Fehler: {exc}", EXIT_FAILED, as_json=as_json, data={"kind": "error"})
+
+
+def with_option(message: str, option: str | None) -> str:
+    """„… braucht einen Kommentar.“ → „… braucht einen Kommentar (--comment).“: the core names the input,
+    the command line its option."""
+    if not option:
+        return message
+    body = message[:-1] if message.endswith(".") else message
+    return f"{body} ({option})."
 
 
 @contextmanager

@@ -143,6 +143,7 @@ def _refuse(
     *,
     criterion: Criterion | None = None,
     role: Role | None = None,
+    field: str | None = None,
 ) -> TransitionRefused:
     return TransitionRefused(
         message,
@@ -151,6 +152,7 @@ def _refuse(
         reason=reason,
         criterion=criterion.value if criterion else None,
         role=role.value if role else None,
+        field=field,
     )
 
 
@@ -220,25 +222,24 @@ def _check_input(spec: TransitionSpec, inp: EventInput, state: State | None) -> 
         if req in (Requirement.COMMENT, Requirement.PARTNER_COMMENT) and not (
             inp.comment and inp.comment.strip()
         ):
-            raise _refuse(f"{what} braucht einen Kommentar (--comment).", code, state, "input")
+            raise _refuse(f"{what} braucht einen Kommentar.", code, state, "input", field="comment")
         if req is Requirement.PARTNER_COMMENT and inp.visibility is Visibility.INTERN:
             raise _refuse(
-                f"{what} braucht einen Kommentar für den Partner (--visibility partner).",
-                code,
-                state,
-                "input",
+                f"{what} braucht einen Kommentar für den Partner.", code, state, "input", field="visibility"
             )
         if req is Requirement.REASONS and not inp.reasons:
             codes = ", ".join(r.value for r in ReasonCode)
-            raise _refuse(f"{what} braucht mindestens einen Grund (--reason): {codes}.", code, state, "input")
+            message = f"{what} braucht mindestens einen Grund: {codes}."
+            raise _refuse(message, code, state, "input", field="reasons")
         if req is Requirement.SAEULE_1_PROJEKT:
             pid = (inp.saeule_1_projekt or "").strip()
             if not pid:
                 raise _refuse(
-                    f"{what} braucht die ID des Säule-1-Projekts (--saeule-1-projekt, z. B. 13-06).",
+                    f"{what} braucht die ID des Säule-1-Projekts (z. B. 13-06).",
                     code,
                     state,
                     "input",
+                    field="saeule_1_projekt",
                 )
             if not SAEULE_1_ID.match(pid):
                 raise _refuse(
@@ -247,6 +248,7 @@ def _check_input(spec: TransitionSpec, inp: EventInput, state: State | None) -> 
                     code,
                     state,
                     "input",
+                    field="saeule_1_projekt",
                 )
 
 
@@ -383,7 +385,9 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
             "state",
         )
     if not (comment and comment.strip()):
-        raise _refuse(f"{what} braucht eine schriftliche Begründung (--comment).", code, facts.state, "input")
+        raise _refuse(
+            f"{what} braucht eine schriftliche Begründung.", code, facts.state, "input", field="comment"
+        )
     assert facts.check is not None
     result = facts.check.criteria[criterion].result
     if result is not Verdict.NEEDS_REVIEW:

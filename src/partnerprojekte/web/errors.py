@@ -159,6 +159,7 @@ def _payload(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
             "reason": exc.reason,
             "criterion": exc.criterion,
             "role": exc.role,
+            "field": exc.field,
         }
         status = 403 if exc.reason == "role" else 409
         return status, error_body(str(exc), "refused", **extra), {}
