@@ -141,7 +141,7 @@ def _may_approve(request: Request, actor: ActorDep) -> None:
 
 
 def _may_submit(request: Request, actor: ActorDep) -> None:
-    """403 unless the role may submit (and so revise) proposals."""
+    """403 unless the role may submit proposals."""
     _require_role(actor, roles_for(Event.SUBMIT, services(request).policy), "Einreichen (submit)")
 
 
