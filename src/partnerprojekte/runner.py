@@ -50,13 +50,28 @@ class RunnerError(PartnerprojekteError):
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+# A busy Prefect server answers 503 for a moment (its database is locked, e.g. on a loaded machine).
+_BUSY = frozenset({502, 503, 504})
+_READ_ATTEMPTS = 5
+
+
 def _request(method: str, url: str, body: Any = None, timeout: float = 5.0) -> Any:
     data = None if body is None else json.dumps(body).encode("utf-8")
     headers = {"Content-Type": "application/json"}
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - http:// ours
-    with _OPENER.open(req, timeout=timeout) as resp:
-        payload = resp.read()
-    return json.loads(payload) if payload else None
+    # Reading (GET, POST …/filter) is tried again while the server is busy; creating is not: a run whose
+    # answer was lost may exist already.
+    attempts = _READ_ATTEMPTS if method == "GET" or url.endswith("/filter") else 1
+    for attempt in range(1, attempts + 1):
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - ours
+        try:
+            with _OPENER.open(req, timeout=timeout) as resp:
+                payload = resp.read()
+            return json.loads(payload) if payload else None
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _BUSY or attempt == attempts:
+                raise
+            time.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def prefect_answers(api_url: str) -> bool:

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -173,6 +175,44 @@ def fake_prefect() -> Iterator[int]:
 def test_a_running_prefect_on_the_port_is_named(tmp_path: Path, fake_prefect: int) -> None:
     with pytest.raises(RunnerError, match="läuft bereits ein Prefect-Server"):
         runner.check_ports(Places.of(settings_for(tmp_path, port=fake_prefect)))
+
+
+class Busy(http.server.BaseHTTPRequestHandler):
+    """A Prefect API that answers 503 to the first two requests of each kind (its database is locked)."""
+
+    calls: ClassVar[dict[str, int]] = {}
+
+    def _answer(self) -> None:
+        count = Busy.calls[self.command] = Busy.calls.get(self.command, 0) + 1
+        body = b'{"state": {"type": "COMPLETED"}}' if count > 2 else b"busy"
+        self.send_response(200 if count > 2 else 503)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_runner_reads_again_while_prefect_is_busy_but_never_creates_twice() -> None:
+    Busy.calls = {}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/api"
+    try:
+        assert runner._request("GET", f"{base}/flow_runs/1") == {"state": {"type": "COMPLETED"}}
+        assert Busy.calls["GET"] == 3
+        # Creating a run is not repeated: the first answer may have been lost after the run was made.
+        with pytest.raises(urllib.error.HTTPError):
+            runner._request("POST", f"{base}/deployments/1/create_flow_run", {})
+        assert Busy.calls["POST"] == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def test_a_port_taken_by_another_program_is_named(tmp_path: Path) -> None:
