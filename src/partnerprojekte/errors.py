@@ -74,6 +74,17 @@ class TransitionRefused(DomainError):
         self.field = field
         super().__init__(message)
 
+    def details(self) -> dict[str, str | None]:
+        """The refusal as data, for the error objects of the API and of ``--json``."""
+        return {
+            "event": self.event,
+            "state": self.state,
+            "reason": self.reason,
+            "criterion": self.criterion,
+            "role": self.role,
+            "field": self.field,
+        }
+
 
 class ConflictError(DomainError):
     """The proposal changed meanwhile; the caller may retry with fresh data."""

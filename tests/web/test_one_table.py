@@ -65,6 +65,9 @@ def test_a_role_added_to_an_event_row_may_fire_it_in_the_core_the_api_and_the_pa
         f"/vorschlaege/{before}/abstimmung", headers=bearer(tokens, MWIDE), data={"version": "3"}
     )
     assert page.status_code != 403, page.text
+    # The page's form did it too (after its redirect, the proposal's page shows the new state).
+    shown = client.get(f"/api/v1/proposals/{before}", headers=bearer(tokens, MWIDE)).json()
+    assert shown["status"] == "in_abstimmung", shown
 
 
 def test_a_role_added_to_an_action_row_may_do_it_in_the_core_the_api_and_the_page(

@@ -8,13 +8,12 @@ from typing import Annotated
 import typer
 
 from partnerprojekte.cli import support
-from partnerprojekte.cli.outcome import print_outcome
+from partnerprojekte.cli.outcome import show_outcome
 from partnerprojekte.cli.support import (
     AsOpt,
     IdArg,
     JsonOpt,
     choice,
-    echo_json,
     handled,
     parse_proposal_id,
 )
@@ -31,7 +30,7 @@ def assign_ressort(
     """Das zuständige Ressort zuordnen (Arbeitsstab)."""
     with handled(as_json):
         outcome = support.services().assign_ressort(parse_proposal_id(proposal_id), ressort, as_)
-    echo_json(outcome.to_json()) if as_json else print_outcome(outcome)
+    show_outcome(outcome, as_json)
 
 
 def confirm(
@@ -50,7 +49,7 @@ def confirm(
     with handled(as_json):
         crit = choice(criterion, Criterion, "KRITERIUM")
         outcome = support.services().confirm(parse_proposal_id(proposal_id), crit, as_, comment)
-    echo_json(outcome.to_json()) if as_json else print_outcome(outcome)
+    show_outcome(outcome, as_json)
 
 
 def transition(
@@ -97,7 +96,7 @@ def transition(
             saeule_1_projekt=saeule_1_projekt,
         )
         outcome = support.services().transition(parse_proposal_id(proposal_id), ev, as_, inp)
-    echo_json(outcome.to_json()) if as_json else print_outcome(outcome)
+    show_outcome(outcome, as_json)
 
 
 def withdraw_approval(
@@ -111,7 +110,7 @@ def withdraw_approval(
         outcome = support.services().withdraw_approval(
             parse_proposal_id(proposal_id), choice(event, Event, "EREIGNIS"), as_
         )
-    echo_json(outcome.to_json()) if as_json else print_outcome(outcome)
+    show_outcome(outcome, as_json)
 
 
 def comment(
@@ -127,4 +126,4 @@ def comment(
     with handled(as_json):
         vis = choice(visibility, Visibility, "--visibility")
         outcome = support.services().comment(parse_proposal_id(proposal_id), as_, text, vis)
-    echo_json(outcome.to_json()) if as_json else print_outcome(outcome)
+    show_outcome(outcome, as_json)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from partnerprojekte.cli.support import echo_json
 from partnerprojekte.model import CRITERION_LABELS, Criterion, Event, Role
 
 if TYPE_CHECKING:
@@ -32,6 +33,14 @@ def label_of(name: str) -> str:
     if name in {a.value for a in Action}:
         return f"„{ACTION_LABELS[Action(name)]}“"
     return name
+
+
+def show_outcome(outcome: Outcome, as_json: bool) -> None:
+    """The outcome as ``--json`` asks for it, or in German."""
+    if as_json:
+        echo_json(outcome.to_json())
+    else:
+        print_outcome(outcome)
 
 
 def print_outcome(outcome: Outcome) -> None:

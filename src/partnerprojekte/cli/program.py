@@ -10,18 +10,12 @@ import sys
 import typer
 
 from partnerprojekte.cli import admin, decisions, flows, i18n, mail, people, proposals, schedule, web
-from partnerprojekte.cli.support import EXIT_FAILED, EXIT_INVALID, EXIT_OK, os_reason
+from partnerprojekte.cli.support import EXIT_FAILED, EXIT_INVALID, EXIT_OK, group, os_reason
 
-app = typer.Typer(
+app = group(
+    "Qualifizierung der Partnerprojekte der Ruhr-Konferenz: prüfen, einreichen, entscheiden, berichten.",
     name="partnerprojekte",
-    help="Qualifizierung der Partnerprojekte der Ruhr-Konferenz: prüfen, einreichen, entscheiden, berichten.",
     add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    # The usage line is German too (typer copies these placeholders to every command).
-    options_metavar="[OPTIONEN]",
-    subcommand_metavar="BEFEHL [ARGUMENTE]...",
 )
 
 app.command("run")(flows.run)

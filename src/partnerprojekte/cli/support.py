@@ -48,7 +48,7 @@ FileArg = Annotated[
 ]
 
 
-def group(help_text: str) -> typer.Typer:
+def group(help_text: str, **options: Any) -> typer.Typer:
     """A command group with the German usage line (typer copies these placeholders to every command)."""
     return typer.Typer(
         help=help_text,
@@ -57,6 +57,7 @@ def group(help_text: str) -> typer.Typer:
         pretty_exceptions_enable=False,
         options_metavar="[OPTIONEN]",
         subcommand_metavar="BEFEHL [ARGUMENTE]...",
+        **options,
     )
 
 
@@ -91,15 +92,7 @@ def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
             f"Abgelehnt: {with_option(str(exc), OPTION_FOR_INPUT.get(exc.field or ''))}",
             EXIT_REFUSED,
             as_json=as_json,
-            data={
-                "kind": "refused",
-                "event": exc.event,
-                "state": exc.state,
-                "reason": exc.reason,
-                "criterion": exc.criterion,
-                "role": exc.role,
-                "field": exc.field,
-            },
+            data={"kind": "refused", **exc.details()},
         )
     if isinstance(exc, ConflictError):
         fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
@@ -127,26 +120,12 @@ def handled(as_json: bool = False) -> Iterator[None]:
 def services() -> Services:
     """The services on the configured database; a German error if it was never initialised."""
     # Commands call it as ``support.services()`` (through the module): a test can swap in its own database.
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-
     from partnerprojekte.config import get_settings
-    from partnerprojekte.db.engine import Database, make_engine, normalise_url
+    from partnerprojekte.db.engine import Database, initialised_engine
     from partnerprojekte.services import Services
 
     settings = get_settings()
-    not_initialised = ValidationError(
-        "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
-    )
-    url = make_url(normalise_url(settings.resolved_database_url()))
-    # Connecting to SQLite would create an empty database file (and its directory) as a side effect.
-    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if is_file and not Path(str(url.database)).is_file():
-        raise not_initialised
-    engine = make_engine(settings.resolved_database_url())
-    if not inspect(engine).has_table("alembic_version"):
-        raise not_initialised
-    return Services(Database(engine), settings)
+    return Services(Database(initialised_engine(settings.resolved_database_url())), settings)
 
 
 def read_file(path: Path, limit: int | None = None) -> bytes:

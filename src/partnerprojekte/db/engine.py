@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from partnerprojekte.errors import ValidationError
 from partnerprojekte.read_cache import VersionedCache
 
 Clock = Callable[[], dt.datetime]
@@ -77,6 +78,29 @@ def _install_idle_ping(engine: Engine, idle_seconds: float) -> None:
             dbapi_conn.rollback()  # the ping must not leave a transaction open
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError("Verbindung zur Datenbank war abgebrochen") from exc
+
+
+def initialised_engine(url: str) -> Engine:
+    """An engine on a database that ``partnerprojekte init`` has set up; else a German error (and no engine).
+
+    A missing schema is an operator's omission, not an outage: callers fail at once instead of retrying
+    "no such table". Connecting to a missing SQLite file would create it (and its folder): checked first.
+    """
+    not_initialised = ValidationError(
+        "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
+    )
+    parsed = make_url(normalise_url(url))
+    is_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if is_file and not Path(str(parsed.database)).is_file():
+        raise not_initialised
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("alembic_version"):
+            raise not_initialised
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def make_engine(url: str, *, idle_ping_seconds: float = IDLE_PING_SECONDS, **kwargs: Any) -> Engine:

@@ -6,34 +6,18 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from partnerprojekte.config import Settings
-from partnerprojekte.db.engine import Database, make_engine, normalise_url
-from partnerprojekte.errors import ValidationError
+from partnerprojekte.db.engine import Database, initialised_engine
 
 
 @contextmanager
 def open_database(settings: Settings) -> Iterator[Database]:
     """The product database for one flow run; its connections are closed when the run ends."""
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
-
-    # A missing schema is an operator's omission, not an outage: fail at once instead of retrying
-    # "no such table" (an OperationalError) three times.
-    not_initialised = ValidationError(
-        "Die Datenbank ist noch nicht eingerichtet: bitte zuerst „partnerprojekte init“ ausführen."
-    )
-    url = make_url(normalise_url(settings.resolved_database_url()))
-    # Connecting would create an empty SQLite file (and its folder) in a wrong data directory.
-    is_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if is_file and not Path(str(url.database)).is_file():
-        raise not_initialised
-    engine = make_engine(settings.resolved_database_url())
+    # Not initialised: a ValidationError, which the flows do not retry (an outage would be retried).
+    engine = initialised_engine(settings.resolved_database_url())
     try:
-        if not inspect(engine).has_table("alembic_version"):
-            raise not_initialised
         yield Database(engine)
     finally:
         # A served process runs flows for months: a pool per run that is never closed would leak connections.

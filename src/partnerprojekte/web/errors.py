@@ -153,16 +153,8 @@ def _payload(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     if isinstance(exc, NotFound):
         return 404, error_body(str(exc), "not_found"), {}
     if isinstance(exc, TransitionRefused):
-        extra = {
-            "event": exc.event,
-            "state": exc.state,
-            "reason": exc.reason,
-            "criterion": exc.criterion,
-            "role": exc.role,
-            "field": exc.field,
-        }
         status = 403 if exc.reason == "role" else 409
-        return status, error_body(str(exc), "refused", **extra), {}
+        return status, error_body(str(exc), "refused", **exc.details()), {}
     if isinstance(exc, ConflictError):
         return 409, error_body(str(exc), "conflict"), {}
     if isinstance(exc, LoginThrottled):
