@@ -117,7 +117,7 @@ def test_internal_comments_are_marked_and_a_blanked_comment_is_not_shown() -> No
     internal = sample_context("recognise.ressort")
     mail = render("recognise.ressort", internal, recipient_name="Carla Ostermann", settings=SETTINGS)
     assert "Kommentar (intern, für den Partner nicht sichtbar):" in mail.text
-    # services._notify blanks an internal comment for the partner; the partner's mail has no trace of it.
+    # Writer.notify blanks an internal comment for the partner; the partner's mail has no trace of it.
     partner = dict(internal, comment=None)
     mail = render("recognise.partner", partner, recipient_name="Kai Kontakt", settings=SETTINGS)
     assert "Finanzierungszusage" not in mail.text and "Finanzierungszusage" not in mail.html

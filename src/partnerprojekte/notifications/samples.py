@@ -1,6 +1,6 @@
 """Realistic example contexts for every kind: for ``mail preview`` without a proposal, and for the tests.
 
-They have exactly the keys the writers of the outbox put there (``services._notify``, the reminder and
+They have exactly the keys the writers of the outbox put there (``services.writer.Writer.notify``, the reminder and
 digest runs), so a template that renders with these renders with the real thing.
 """
 

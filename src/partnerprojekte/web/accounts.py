@@ -8,7 +8,7 @@ row keeps the link until the message is sent (then ``delivery`` removes it). The
 (``UPDATE … WHERE used_at IS NULL AND expires_at > now``), so it works once, and only until it expires
 (``activation_link_hours``, 48 by default). A newer link replaces an older unused one. Whoever issued the
 link that was used is remembered as ``users.activated_by``: the two approvals of one decision may not come
-from two accounts one administrator created or activated (``services._check_independent``).
+from two accounts one administrator created or activated (``services.independence.check_independent``).
 """
 
 from __future__ import annotations
