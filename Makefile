@@ -43,10 +43,11 @@ bench: sync
 	$(UV) run --frozen python -m benchmarks.bench_digests
 	PARTNERPROJEKTE_BENCH_POSTGRES_URL="$(PG_TEST_URL)" $(UV) run --frozen python -m benchmarks.bench_web $(BENCH_WEB_ARGS)
 
-## docs: regenerate the state diagram in docs/
+## docs: regenerate the state diagram and the layer picture in docs/
 docs: sync
 	$(UV) run --frozen partnerprojekte diagram --format mermaid > docs/state-diagram.mmd
 	$(UV) run --frozen partnerprojekte diagram --format svg --output docs/state-diagram.svg
+	$(UV) run --frozen python -m tools.layers
 
 clean:
 	rm -rf .venv .tools var .pytest_cache .mypy_cache .ruff_cache

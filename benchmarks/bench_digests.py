@@ -27,9 +27,9 @@ from typing import Any
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
-from partnerprojekte.digests import run_digests
+from partnerprojekte.mailing.digests import run_digests
+from partnerprojekte.mailing.reminders import run_reminders
 from partnerprojekte.reference import load_reference
-from partnerprojekte.reminders import run_reminders
 
 AS_OF = dt.date(2026, 3, 9)  # a Monday
 NOW = dt.datetime(2026, 3, 9, 6, 0, tzinfo=dt.UTC)  # 07:00 in Berlin

@@ -23,7 +23,7 @@ from partnerprojekte.config import MailSettings, Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.db.schema import OutboxRow
-from partnerprojekte.delivery import deliver_pending, queue_samples
+from partnerprojekte.mailing.delivery import deliver_pending, queue_samples
 from partnerprojekte.notifications.transport import SmtpTransport
 
 GOAL = 3.0

@@ -16,7 +16,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, OutboxRow, ProposalRow
 from partnerprojekte.formats import proposal_from_document
-from partnerprojekte.queries import verify
+from partnerprojekte.reading.queries import verify
 from partnerprojekte.services import Services
 from tests.faults.conftest import ROOT, process_env
 from tests.helpers import proposal_doc

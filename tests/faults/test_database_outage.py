@@ -26,8 +26,8 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.db.schema import CommentRow
-from partnerprojekte.delivery import queue_samples
 from partnerprojekte.formats import proposal_from_document
+from partnerprojekte.mailing.delivery import queue_samples
 from partnerprojekte.services import Services
 from partnerprojekte.web.security import create_api_token
 from tests.faults.conftest import CLI, ROOT

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from partnerprojekte.audience import audiences_for
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, CommentRow, OutboxRow, ProposalRow
-from partnerprojekte.queries import verify
+from partnerprojekte.reading.queries import verify
 from tests.faults.conftest import ROOT, process_env
 
 KILLS = 30

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from partnerprojekte.db.engine import Database
-from partnerprojekte.delivery import queue_samples
+from partnerprojekte.mailing.delivery import queue_samples
 from tests.conftest import create_postgres_database, postgres_admin_url
 from tests.faults.conftest import CLI, ROOT
 from tests.faults.test_schedule_twice import prepare

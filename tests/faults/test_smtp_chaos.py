@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow
-from partnerprojekte.delivery import queue_samples
+from partnerprojekte.mailing.delivery import queue_samples
 from partnerprojekte.notifications.message import MessageBuilder
 from tests.faults.conftest import CLI, ROOT, process_env
 from tests.smtp_server import SmtpSink

@@ -13,7 +13,7 @@ from partnerprojekte.db.schema import AuditRow
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.importer import run_import
 from partnerprojekte.model import Event, Role
-from partnerprojekte.queries import report, verify
+from partnerprojekte.reading.queries import report, verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import proposal_doc

@@ -24,7 +24,7 @@ from partnerprojekte.db.schema import AuditRow, OutboxRow, ProposalRow
 from partnerprojekte.errors import ConflictError, TransitionRefused
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Role, State, Visibility
-from partnerprojekte.queries import verify
+from partnerprojekte.reading.queries import verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import create_postgres_database

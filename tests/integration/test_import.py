@@ -12,7 +12,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, ProposalRow, UserRow
 from partnerprojekte.errors import ValidationError
 from partnerprojekte.importer import run_import
-from partnerprojekte.queries import history, verify
+from partnerprojekte.reading.queries import history, verify
 from partnerprojekte.services import Services
 from tests.helpers import proposal_doc
 

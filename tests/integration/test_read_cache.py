@@ -8,10 +8,10 @@ import time
 import pytest
 
 from partnerprojekte.db.engine import Database
+from partnerprojekte.db.read_cache import VersionedCache
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event
-from partnerprojekte.queries import report
-from partnerprojekte.read_cache import VersionedCache
+from partnerprojekte.reading.queries import report
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.queries_web import list_visible

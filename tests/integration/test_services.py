@@ -13,7 +13,7 @@ from partnerprojekte.db.schema import ApprovalRow, AuditRow, OutboxRow, Proposal
 from partnerprojekte.errors import NotFound, TransitionRefused, ValidationError
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Criterion, Event, ReasonCode, Role, State, Visibility
-from partnerprojekte.queries import history, list_proposals, report, show_proposal, verify
+from partnerprojekte.reading.queries import history, list_proposals, report, show_proposal, verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import needs_review_financing, proposal_doc

@@ -13,7 +13,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import UserAuditHeadRow, UserAuditRow
 from partnerprojekte.db.user_audit import UserActor, record_user_event, verify_user_chain
 from partnerprojekte.model import Role
-from partnerprojekte.queries import verify
+from partnerprojekte.reading.queries import verify
 from partnerprojekte.services import Services
 from tests.conftest import own_database
 from tests.people import add_people

@@ -15,7 +15,7 @@ from partnerprojekte.db.user_audit import UserActor
 from partnerprojekte.errors import ValidationError
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Role, State
-from partnerprojekte.queries import verify
+from partnerprojekte.reading.queries import verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web import people

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
-from partnerprojekte.delivery import DeliveryReport, deliver_pending
+from partnerprojekte.mailing.delivery import DeliveryReport, deliver_pending
 from partnerprojekte.notifications.transport import Item, SendResult, SmtpTransport
 from partnerprojekte.services import Services
 from tests.conftest import create_postgres_database

@@ -14,9 +14,16 @@ from partnerprojekte.config import MailSettings, Settings
 from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow
-from partnerprojekte.delivery import NotRetryable, backoff, deliver_pending, list_outbox, queue_samples, retry
 from partnerprojekte.errors import NotFound, ValidationError
 from partnerprojekte.ids import format_id
+from partnerprojekte.mailing.delivery import (
+    NotRetryable,
+    backoff,
+    deliver_pending,
+    list_outbox,
+    queue_samples,
+    retry,
+)
 from partnerprojekte.model import Event
 from partnerprojekte.notifications.message import as_email_message
 from partnerprojekte.notifications.render import TemplateError

@@ -6,10 +6,10 @@ import pytest
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
-from partnerprojekte.delivery import deliver_pending
-from partnerprojekte.digests import run_digests
+from partnerprojekte.mailing.delivery import deliver_pending
+from partnerprojekte.mailing.digests import run_digests
+from partnerprojekte.mailing.reminders import run_reminders
 from partnerprojekte.model import Event
-from partnerprojekte.reminders import run_reminders
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock

@@ -19,9 +19,9 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.db.schema import OutboxRow
-from partnerprojekte.digests import run_digests
+from partnerprojekte.mailing.digests import run_digests
+from partnerprojekte.mailing.reminders import run_reminders
 from partnerprojekte.model import Event
-from partnerprojekte.reminders import run_reminders
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock, create_postgres_database

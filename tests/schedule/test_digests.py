@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow
-from partnerprojekte.digests import EMPTY, OPT_OUT, run_digests, set_digest_opt_out
 from partnerprojekte.errors import NotFound, ValidationError
 from partnerprojekte.ids import format_id
+from partnerprojekte.mailing.digests import EMPTY, OPT_OUT, run_digests, set_digest_opt_out
 from partnerprojekte.model import Event
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput

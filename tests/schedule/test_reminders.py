@@ -12,14 +12,14 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, RessortRow
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import Event, ReasonCode
-from partnerprojekte.reminders import (
+from partnerprojekte.mailing.reminders import (
     EXISTS,
     QUEUED,
     WOULD_QUEUE,
     days_waiting,
     run_reminders,
 )
+from partnerprojekte.model import Event, ReasonCode
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock

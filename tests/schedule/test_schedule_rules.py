@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from partnerprojekte.digests import digest_week
-from partnerprojekte.reminders import (
+from partnerprojekte.mailing.digests import digest_week
+from partnerprojekte.mailing.reminders import (
     days_waiting,
     idempotency_key,
     reminder_moment,

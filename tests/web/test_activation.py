@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ActivationLinkRow, ApiTokenRow, OutboxRow, UserAuditRow, UserRow
-from partnerprojekte.delivery import deliver_pending
 from partnerprojekte.errors import TransitionRefused
+from partnerprojekte.mailing.delivery import deliver_pending
 from partnerprojekte.model import Event, Role, State
-from partnerprojekte.queries import show_proposal, verify
+from partnerprojekte.reading.queries import show_proposal, verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.app import create_app

@@ -26,9 +26,9 @@ from openpyxl import load_workbook
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
-from partnerprojekte.delivery import deliver_pending
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id
+from partnerprojekte.mailing.delivery import deliver_pending
 from partnerprojekte.model import Event, Role
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput

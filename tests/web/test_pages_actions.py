@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from partnerprojekte.db.engine import Database
 from partnerprojekte.model import Criterion, Event, State, Visibility
-from partnerprojekte.queries import show_proposal
+from partnerprojekte.reading.queries import show_proposal
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.security import set_password

@@ -48,7 +48,7 @@ def verify(as_json: JsonOpt = False) -> None:
     """Die Hash-Kette des Protokolls prüfen; Exit 1 und der erste gebrochene Eintrag bei Manipulation."""
     with handled(as_json):
         from partnerprojekte.ids import format_id
-        from partnerprojekte.queries import verify as run_verify
+        from partnerprojekte.reading.queries import verify as run_verify
 
         result = run_verify(support.services().db)
     for b in result["broken"]:
@@ -79,7 +79,7 @@ def report(
 ) -> None:
     """Der Stand Partnerprojekte, auch für einen vergangenen Stichtag (aus dem Protokoll rekonstruiert)."""
     with handled(as_json):
-        from partnerprojekte.queries import report as build_report
+        from partnerprojekte.reading.queries import report as build_report
 
         day = None
         if as_of:
@@ -92,7 +92,7 @@ def report(
     if as_json:
         echo_json(data)
     else:
-        from partnerprojekte.report_text import render_report
+        from partnerprojekte.reading.report_text import render_report
 
         typer.echo(render_report(data))
 
@@ -128,8 +128,8 @@ def demo() -> None:
     init()
     with handled():
         from partnerprojekte.importer import run_import
-        from partnerprojekte.queries import report as build_report
-        from partnerprojekte.report_text import render_report
+        from partnerprojekte.reading.queries import report as build_report
+        from partnerprojekte.reading.report_text import render_report
         from partnerprojekte.services import count_proposals
 
         svc = support.services()

@@ -136,7 +136,7 @@ def run_flow(
     from partnerprojekte.flows.catalog import DELIVER_NOTIFICATIONS, SEND_REMINDERS, WEEKLY_DIGEST, job
     from partnerprojekte.flows.env import telemetry_off
     from partnerprojekte.flows.summary import summarise
-    from partnerprojekte.reminders import reminder_moment
+    from partnerprojekte.mailing.reminders import reminder_moment
 
     with handled(as_json):
         chosen = job(name)

@@ -50,7 +50,7 @@ def outbox_deliver(
     """Fällige Benachrichtigungen versenden (per SMTP, ohne SMTP-Server als .eml-Dateien)."""
 
     with handled(as_json):
-        from partnerprojekte.delivery import deliver_pending
+        from partnerprojekte.mailing.delivery import deliver_pending
 
         _check_limit(limit)
         svc = support.services()
@@ -89,7 +89,7 @@ def outbox_list(
     """Benachrichtigungen im Postausgang, die neuesten zuerst."""
 
     with handled(as_json):
-        from partnerprojekte.delivery import OUTBOX_STATUSES, check_status, list_outbox
+        from partnerprojekte.mailing.delivery import OUTBOX_STATUSES, check_status, list_outbox
 
         _check_limit(limit)
         if status is not None:
@@ -125,7 +125,7 @@ def outbox_retry(
     """Eine unzustellbare Benachrichtigung erneut in den Versand geben."""
 
     with handled(as_json):
-        from partnerprojekte.delivery import retry
+        from partnerprojekte.mailing.delivery import retry
 
         row = retry(support.services().db, _outbox_id(outbox_id))
     if as_json:
@@ -166,8 +166,8 @@ def mail_preview(
         if kind not in KINDS:
             raise UnknownKind(kind)
         if proposal is not None:
-            from partnerprojekte.delivery import preview_context
             from partnerprojekte.ids import parse_id
+            from partnerprojekte.mailing.delivery import preview_context
 
             svc = support.services()
             settings = svc.settings

@@ -83,7 +83,7 @@ def revise(proposal_id: IdArg, file: FileArg, as_: AsOpt, as_json: JsonOpt = Fal
 def show(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
     """Einen Vorschlag mit Kriterien, Zuständigkeit, Zustimmungen und Kommentaren anzeigen."""
     with handled(as_json):
-        from partnerprojekte.queries import show_proposal
+        from partnerprojekte.reading.queries import show_proposal
 
         data = show_proposal(support.services().db, parse_proposal_id(proposal_id))
     if as_json:
@@ -137,7 +137,7 @@ def list_cmd(
     """Vorschläge auflisten, gefiltert nach Status, Ressort und Handlungsfeld."""
     with handled(as_json):
         from partnerprojekte.proposal import HandlungsfeldKey
-        from partnerprojekte.queries import list_proposals
+        from partnerprojekte.reading.queries import list_proposals
         from partnerprojekte.reference import load_reference
 
         rows = list_proposals(
@@ -164,7 +164,7 @@ def list_cmd(
 def history(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
     """Das Protokoll eines Vorschlags: jedes Ereignis mit Person, Zeit und Begründung."""
     with handled(as_json):
-        from partnerprojekte.queries import history as load_history
+        from partnerprojekte.reading.queries import history as load_history
 
         entries = load_history(support.services().db, parse_proposal_id(proposal_id))
     if as_json:

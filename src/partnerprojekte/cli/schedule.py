@@ -16,8 +16,8 @@ from partnerprojekte.cli import support
 from partnerprojekte.cli.support import EmailArg, JsonOpt, echo_json, group, handled, local_time
 
 if TYPE_CHECKING:
-    from partnerprojekte.digests import DigestReport
-    from partnerprojekte.reminders import PlannedMail, ReminderReport
+    from partnerprojekte.mailing.digests import DigestReport
+    from partnerprojekte.mailing.reminders import PlannedMail, ReminderReport
     from partnerprojekte.services import Services
 
 reminders_app = group("Erinnerungen an überfällige Schritte (täglich 07:30 Uhr).")
@@ -73,7 +73,7 @@ def _recipient(mail: PlannedMail) -> str:
 
 
 def _print_reminders(report: ReminderReport) -> None:
-    from partnerprojekte.reminders import KIND_LABELS
+    from partnerprojekte.mailing.reminders import KIND_LABELS
 
     trial = " – Probelauf, nichts gespeichert" if report.dry_run else ""
     typer.echo(f"Erinnerungen zum {local_time(report.as_of.isoformat())}{trial}")
@@ -90,7 +90,7 @@ def _print_reminders(report: ReminderReport) -> None:
 
 
 def _print_digests(report: DigestReport) -> None:
-    from partnerprojekte.digests import KIND_LABELS
+    from partnerprojekte.mailing.digests import KIND_LABELS
 
     year, week = report.week.split("-W")
     trial = " – Probelauf, nichts gespeichert" if report.dry_run else ""
@@ -128,7 +128,7 @@ def reminders_run(
     """Fällige Erinnerungen vormerken (je Vorschlag, Art und Runde höchstens einmal)."""
 
     with handled(as_json):
-        from partnerprojekte.reminders import reminder_moment, run_reminders
+        from partnerprojekte.mailing.reminders import reminder_moment, run_reminders
 
         day = _day(as_of)
         with _opened() as svc:
@@ -155,7 +155,7 @@ def digest_run(
     """Den Wochenüberblick vormerken (je Person und Kalenderwoche höchstens einmal; leere entfallen)."""
 
     with handled(as_json):
-        from partnerprojekte.digests import run_digests
+        from partnerprojekte.mailing.digests import run_digests
 
         day = _day(as_of)
         with _opened() as svc:
@@ -169,7 +169,7 @@ def digest_run(
 def _opt(email: str, opt_out: bool, as_json: bool) -> None:
 
     with handled(as_json):
-        from partnerprojekte.digests import set_digest_opt_out
+        from partnerprojekte.mailing.digests import set_digest_opt_out
 
         with _opened() as svc:
             result = set_digest_opt_out(svc.db, email, opt_out)

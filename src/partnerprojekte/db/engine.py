@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from partnerprojekte.db.read_cache import VersionedCache
 from partnerprojekte.errors import ValidationError
-from partnerprojekte.read_cache import VersionedCache
 
 Clock = Callable[[], dt.datetime]
 

@@ -9,11 +9,11 @@ from prefect.cache_policies import NO_CACHE
 
 from partnerprojekte.config import Settings, get_settings
 from partnerprojekte.db.engine import Database
-from partnerprojekte.delivery import deliver_pending
 from partnerprojekte.flows._support import as_dict, open_database
 from partnerprojekte.flows.catalog import DELIVER_NOTIFICATIONS
 from partnerprojekte.flows.retry import retry_on_infrastructure
 from partnerprojekte.flows.summary import summarise
+from partnerprojekte.mailing.delivery import deliver_pending
 
 COUNTS = ("claimed", "sent", "retried", "dead")
 

@@ -10,11 +10,11 @@ from prefect.cache_policies import NO_CACHE
 
 from partnerprojekte.config import Settings, get_settings
 from partnerprojekte.db.engine import Database
-from partnerprojekte.digests import run_digests
 from partnerprojekte.flows._support import as_dict, open_database
 from partnerprojekte.flows.catalog import WEEKLY_DIGEST
 from partnerprojekte.flows.retry import retry_on_infrastructure
 from partnerprojekte.flows.summary import summarise
+from partnerprojekte.mailing.digests import run_digests
 
 
 @task(

@@ -14,7 +14,7 @@ from partnerprojekte.flows._support import as_dict, open_database
 from partnerprojekte.flows.catalog import SEND_REMINDERS
 from partnerprojekte.flows.retry import retry_on_infrastructure
 from partnerprojekte.flows.summary import summarise
-from partnerprojekte.reminders import run_reminders
+from partnerprojekte.mailing.reminders import run_reminders
 
 
 @task(

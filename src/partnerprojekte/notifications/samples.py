@@ -1,7 +1,7 @@
 """Realistic example contexts for every kind: for ``mail preview`` without a proposal, and for the tests.
 
-They have exactly the keys the writers of the outbox put there (``services.writer.Writer.notify``, the reminder and
-digest runs), so a template that renders with these renders with the real thing.
+They have exactly the keys the writers of the outbox put there (``Writer.notify`` in ``services``, the
+reminder and digest runs), so a template that renders with these renders with the real thing.
 """
 
 from __future__ import annotations

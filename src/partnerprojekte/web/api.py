@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
 
-from partnerprojekte import queries
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.formats import load_document, proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Action, Event, Role, State, Visibility, event_label
 from partnerprojekte.proposal import HandlungsfeldKey, Proposal
+from partnerprojekte.reading import queries
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor, EventInput, roles_for
 from partnerprojekte.web import queries_web

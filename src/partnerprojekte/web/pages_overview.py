@@ -12,12 +12,12 @@ from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy import select
 
-from partnerprojekte import queries
 from partnerprojekte.db.schema import ProposalRow
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Role, State
+from partnerprojekte.reading import queries
+from partnerprojekte.reading.report_text import STATUS_ORDER
 from partnerprojekte.reference import load_reference
-from partnerprojekte.report_text import STATUS_ORDER
 from partnerprojekte.states.diagram import svg
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import exports, queries_web

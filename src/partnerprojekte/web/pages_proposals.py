@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from partnerprojekte import queries
 from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import parse_id
 from partnerprojekte.model import FINAL_STATES, Criterion, Event, ReasonCode, Role, State
+from partnerprojekte.reading import queries
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web, views

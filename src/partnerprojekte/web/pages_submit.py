@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from partnerprojekte import queries
 from partnerprojekte.errors import DomainError, ValidationError
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Role, State
 from partnerprojekte.proposal import OrganisationKind, Proposal, Scope, SourceKind
+from partnerprojekte.reading import queries
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web

@@ -17,7 +17,7 @@ from partnerprojekte.errors import NotFound, TransitionRefused
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Action, Criterion, Event, Role, State, Verdict, Visibility
 from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.queries import cached, proposal_summary, report
+from partnerprojekte.reading.queries import cached, proposal_summary, report
 from partnerprojekte.states.table import action_spec, spec_for
 from partnerprojekte.states.workflow import Actor, ApprovalPolicy, ProposalFacts, action_roles, check_role
 

@@ -14,7 +14,7 @@ from partnerprojekte.db.schema import ProposalRow
 from partnerprojekte.ids import parse_id
 from partnerprojekte.model import State
 from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.queries import proposal_summary
+from partnerprojekte.reading.queries import proposal_summary
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow
 from partnerprojekte.model import FINAL_STATES, State
-from partnerprojekte.queries import cached
+from partnerprojekte.reading.queries import cached
 
 _DAY = 86400.0
 

@@ -18,8 +18,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, ProposalRow, UserRow
 from partnerprojekte.errors import NotFound, ValidationError
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import EVENT_LABELS, Event, Role, State
-from partnerprojekte.reminders import (
+from partnerprojekte.mailing.reminders import (
     EXISTS,
     QUEUED,
     REVISION,
@@ -38,7 +37,8 @@ from partnerprojekte.reminders import (
     revision_waiting,
     waiting_cutoff,
 )
-from partnerprojekte.report_text import STATUS_ORDER
+from partnerprojekte.model import EVENT_LABELS, Event, Role, State
+from partnerprojekte.reading.report_text import STATUS_ORDER
 from partnerprojekte.states.workflow import ApprovalPolicy
 
 # The weekly run (Prefect ``weekly-digest``): Mondays at this time; the "past week" ends then.

@@ -1,0 +1,1 @@
+"""Developer tools that read the repository (never used by the product at run time)."""
