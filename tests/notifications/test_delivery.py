@@ -235,29 +235,25 @@ def test_header_injection_through_a_title_adds_no_header(
 ) -> None:
     pid = submit(services)
     with db.write() as s:
-        rows = outbox.resolve(
-            s,
-            Audience.PARTNER,
-            contact=("Kai\r\nBcc: name@evil.example", PARTNER),
-            ressort=None,
-            arbeitsstab_mailbox=None,
-        )
-        outbox.write(
+        context = {
+            **outbox_rows(db, pid)[0].context,
+            "title": "Projekt\r\nBcc: opfer@evil.example\r\nX-Injected: ja",
+            "event": "take_up",
+            "status": "in_bearbeitung",
+            "comment": None,
+            "comment_visibility": None,
+            "reasons": [],
+            "saeule_1_projekt": None,
+        }
+        outbox.fan_out(
             s,
             proposal_id=pid,
             seq=99,
             event="take_up",
-            recipients=rows,
-            context={
-                **outbox_rows(db, pid)[0].context,
-                "title": "Projekt\r\nBcc: opfer@evil.example\r\nX-Injected: ja",
-                "event": "take_up",
-                "status": "in_bearbeitung",
-                "comment": None,
-                "comment_visibility": None,
-                "reasons": [],
-                "saeule_1_projekt": None,
-            },
+            groups=[(Audience.PARTNER, context)],
+            contact=("Kai\r\nBcc: name@evil.example", PARTNER),
+            ressort=None,
+            arbeitsstab_mailbox=None,
             at=db.clock(),
         )
     deliver_pending(db, mail_settings)

@@ -123,44 +123,6 @@ def resolve(
     return [Recipient(email, name, audience) for email, name in sorted(found)]
 
 
-def rows(
-    *,
-    proposal_id: int,
-    seq: int,
-    event: str,
-    recipients: list[Recipient],
-    context: dict[str, Any],
-    at: dt.datetime,
-    status: str = "pending",
-) -> list[dict[str, Any]]:
-    """One outbox row per recipient with a unique idempotency key (``suppressed``: history, never sent)."""
-    return [
-        {
-            "idempotency_key": f"PP-{proposal_id:04d}:{seq}:{kind(event, r.audience)}:{r.email}",
-            "proposal_id": proposal_id,
-            "audit_seq": seq,
-            "kind": kind(event, r.audience),
-            "recipient_email": r.email,
-            "recipient_name": r.name,
-            "recipient_role": r.audience.value,
-            "context": context,
-            "status": status,
-            "attempts": 0,
-            "next_attempt_at": at,
-            "created_at": at,
-        }
-        for r in recipients
-    ]
-
-
-def write(session: Executor, **kwargs: Any) -> int:
-    """Insert the rows of ``rows(**kwargs)``; returns how many."""
-    written = rows(**kwargs)
-    if written:
-        session.execute(insert(OUTBOX), written)
-    return len(written)
-
-
 # --- one event's rows in one statement -----------------------------------------------------------
 
 _COLUMNS = (
