@@ -164,3 +164,21 @@ def test_a_connection_without_a_transaction_gets_one(engine: Engine) -> None:
         change.execute(c, {"abk": "VM", "mailbox": "poststelle@vm.example"})
         c.commit()
     assert _ressort_mailbox(engine) == "poststelle@vm.example"
+
+
+def test_every_prepared_statement_has_a_cache_key() -> None:
+    """Without one, Connection.execute (and the comparison in benchmarks/bench_core.py) would compile
+    the statement anew on every call: the outbox's fan-out once did, because of its collation element."""
+    import itertools
+
+    from partnerprojekte.audience import Audience
+    from partnerprojekte.db import audit, outbox, store
+    from partnerprojekte.db.prepared import Prepared
+
+    found = [v for m in (store, audit, outbox) for v in vars(m).values() if isinstance(v, Prepared)]
+    kinds = (Audience.PARTNER, Audience.RESSORT, Audience.ARBEITSSTAB)
+    groups = [g for n in (1, 2, 3) for g in itertools.permutations(kinds, n)]
+    found += [outbox._fan_out(g, mailbox) for g in groups for mailbox in (False, True)]
+    assert len(found) > 20
+    uncached = [str(p.statement)[:80] for p in found if p.statement._generate_cache_key() is None]
+    assert uncached == []

@@ -25,6 +25,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from partnerprojekte.audience import Audience, kind
 from partnerprojekte.db.prepared import Prepared
@@ -166,6 +167,9 @@ class _Bytewise(ColumnElement[str]):
     """A text compared by code points, as Python's ``sorted`` does, whatever the database's locale."""
 
     inherit_cache = True
+    # Without its internals SQLAlchemy cannot build a cache key and would compile the statement anew on
+    # every Connection.execute (found by the Prepared-vs-execute benchmark, benchmarks/README.md).
+    _traverse_internals = [("text", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, text: ColumnElement[str]) -> None:
         self.text = text
