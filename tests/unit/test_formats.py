@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from partnerprojekte import formats
+from partnerprojekte.formats import documents
 from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import (
     load_document,
@@ -703,7 +704,7 @@ def test_the_pure_python_parser_refuses_alike(
     monkeypatch: pytest.MonkeyPatch, data: bytes, message: str
 ) -> None:
     # Without libyaml PyYAML's own parser delivers the events; the checks must not depend on it.
-    monkeypatch.setattr(formats, "_EVENT_LOADER", yaml.SafeLoader)
+    monkeypatch.setattr(documents, "_EVENT_LOADER", yaml.SafeLoader)
 
     assert load_error(data).message.startswith(message)
 

@@ -201,12 +201,12 @@ def test_list_filters_search_and_pages(
 @pytest.mark.parametrize(
     ("query", "path", "message"),
     [
-        ("?status=fertig", "query.status", "unbekannter Wert „fertig“"),
+        ("?status=fertig", "query.status", "unbekannter Wert 'fertig'"),
         ("?ressort=XYZ", "query.ressort", "unbekanntes Ressort „XYZ“"),
         ("?handlungsfeld=sport", "query.handlungsfeld", "erlaubt"),
         ("?page=0", "query.page", "muss mindestens 1 sein"),
         ("?per_page=1000", "query.per_page", "darf höchstens 200 sein"),
-        ("?page=zwei", "query.page", "muss eine ganze Zahl sein"),
+        ("?page=zwei", "query.page", "erwartet eine ganze Zahl"),
     ],
 )
 def test_list_parameter_errors_are_german(
@@ -407,12 +407,12 @@ def test_request_changes_needs_a_partner_comment(
 @pytest.mark.parametrize(
     ("body", "path", "message"),
     [
-        ({"reasons": ["keine_lust"]}, "reasons[0]", "unbekannter Wert „keine_lust“"),
+        ({"reasons": ["keine_lust"]}, "reasons[0]", "unbekannter Wert 'keine_lust'"),
         ({"visibility": "geheim"}, "visibility", "erlaubt: intern, partner"),
         ({"expected_version": 0}, "expected_version", "muss mindestens 1 sein"),
         ({"comment": "a\u0000b"}, "comment", "unzulässige Zeichen"),
         ({"kommentar": "x"}, "kommentar", "unbekanntes Feld"),
-        ({"comment": 5}, "comment", "muss ein Text sein"),
+        ({"comment": 5}, "comment", "erwartet Text"),
     ],
 )
 def test_event_body_errors_are_german_with_paths(

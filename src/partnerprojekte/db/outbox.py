@@ -169,7 +169,7 @@ class _Bytewise(ColumnElement[str]):
     inherit_cache = True
     # Without its internals SQLAlchemy cannot build a cache key and would compile the statement anew on
     # every Connection.execute (found by the Prepared-vs-execute benchmark, benchmarks/README.md).
-    _traverse_internals = [("text", InternalTraversal.dp_clauseelement)]
+    _traverse_internals = [("text", InternalTraversal.dp_clauseelement)]  # noqa: RUF012 (SQLAlchemy API)
 
     def __init__(self, text: ColumnElement[str]) -> None:
         self.text = text

@@ -43,7 +43,7 @@ from partnerprojekte.errors import (
     TransitionRefused,
     ValidationError,
 )
-from partnerprojekte.formats import replace_forbidden
+from partnerprojekte.formats import field_errors, replace_forbidden
 
 log = logging.getLogger(__name__)
 
@@ -204,86 +204,15 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def german_request_errors(errors: Sequence[Mapping[str, Any]]) -> list[FieldError]:
-    """FastAPI's request validation errors with a field path (``comment``, ``query.page``) and German text."""
-    result: list[FieldError] = []
-    for e in errors:
-        field = FieldError(_request_path(e.get("loc", ())), _request_message(e))
-        # A path parameter read by a dependency and by the route is reported once.
-        if field not in result:
-            result.append(field)
-    return result
-
-
-def _request_path(loc: Sequence[Any]) -> str:
-    parts = list(loc)
+    """FastAPI's request validation errors through the one translator (formats.field_errors): a field
+    path (``comment``, ``query.page``) and German text."""
     # The body is the default; parameters keep their origin so that ``page`` is not confused with a field.
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
+    return field_errors({**e, "loc": _request_loc(e.get("loc", ()))} for e in errors)
 
 
-def _request_message(error: Mapping[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    ctx: Mapping[str, Any] = error.get("ctx") or {}
-    found = error.get("input")
-    simple = {
-        "missing": "Pflichtfeld fehlt",
-        "extra_forbidden": "unbekanntes Feld – nicht erlaubt",
-        "json_invalid": "kein gültiges JSON",
-        "int_parsing": "muss eine ganze Zahl sein",
-        "int_type": "muss eine ganze Zahl sein",
-        "int_from_float": "muss eine ganze Zahl sein",
-        "bool_parsing": "muss true oder false sein",
-        "bool_type": "muss true oder false sein",
-        "string_type": "muss ein Text sein",
-        "string_unicode": "enthält Zeichen, die kein gültiges Unicode sind",
-        "list_type": "muss eine Liste sein",
-        "dict_type": "muss ein Objekt mit Feldern sein",
-        "model_attributes_type": "muss ein Objekt mit Feldern sein",
-        "model_type": "muss ein Objekt mit Feldern sein",
-        "date_parsing": "muss ein Datum der Form JJJJ-MM-TT sein",
-        "date_from_datetime_parsing": "muss ein Datum der Form JJJJ-MM-TT sein",
-        "date_type": "muss ein Datum der Form JJJJ-MM-TT sein",
-    }
-    if kind in simple:
-        return simple[kind]
-    if kind == "enum" or kind == "literal_error":
-        # pydantic says "'a', 'b' or 'c'"; German lists read "a, b, c".
-        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"unbekannter Wert {_show(found)} – erlaubt: {expected}"
-    if kind == "string_too_short":
-        return f"zu kurz: mindestens {ctx.get('min_length')} Zeichen"
-    if kind == "string_too_long":
-        return f"zu lang: höchstens {ctx.get('max_length')} Zeichen"
-    if kind == "string_pattern_mismatch":
-        return "enthält unzulässige Zeichen oder hat nicht die erwartete Form"
-    if kind == "too_long":
-        return f"zu viele Einträge: höchstens {ctx.get('max_length')}"
-    if kind == "too_short":
-        return f"zu wenige Einträge: mindestens {ctx.get('min_length')}"
-    if kind in ("greater_than_equal", "greater_than"):
-        limit = ctx.get("ge", ctx.get("gt"))
-        return f"muss {'mindestens' if kind.endswith('equal') else 'größer als'} {limit} sein"
-    if kind in ("less_than_equal", "less_than"):
-        limit = ctx.get("le", ctx.get("lt"))
-        return f"darf {'höchstens' if kind.endswith('equal') else 'nur kleiner als'} {limit} sein"
-    if kind == "value_error":
-        # Our own validators raise ValueError with a German text; pydantic prefixes it.
-        return str(error.get("msg", "")).removeprefix("Value error, ")
-    return f"ungültiger Wert {_show(found)}"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else value
-    if len(text) > 60:
-        text = text[:57] + "…"
-    return f"„{text}“"
+def _request_loc(loc: Sequence[Any]) -> tuple[Any, ...]:
+    parts = tuple(loc)
+    return parts[1:] if parts[:1] == ("body",) else parts
 
 
 def _printable(value: Any) -> Any:

@@ -1,25 +1,25 @@
-"""Safe loading of YAML and JSON documents and validation of proposals with German messages."""
+"""Safe loading of YAML and JSON documents: size, depth and node limits, exact numbers, no tags."""
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
-import types
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from itertools import accumulate
-from typing import Annotated, Any, Final, Union, get_args, get_origin
+from typing import Any, Final
 
-import pydantic
 import yaml
-from pydantic import BaseModel
 
 from partnerprojekte.errors import FieldError, ValidationError
-from partnerprojekte.proposal import HandlungsfeldKey, Proposal
+from partnerprojekte.formats.show import (
+    describe,
+    path_key,
+    quote,
+)
+from partnerprojekte.formats.validation import proposal_from_document
+from partnerprojekte.proposal import Proposal
 
 DEFAULT_MAX_BYTES: Final = 1_000_000
 DEFAULT_MAX_DEPTH: Final = 32
@@ -27,9 +27,6 @@ DEFAULT_MAX_NODES: Final = 100_000
 # An import file carries many proposals with their histories: more bytes and nodes, same depth.
 IMPORT_MAX_BYTES: Final = 20_000_000
 IMPORT_MAX_NODES: Final = 500_000
-# More errors than this help nobody; the rest is summarised in one line.
-MAX_REPORTED_ERRORS: Final = 100
-
 
 # ---------------------------------------------------------------------------------------------
 # Loading
@@ -78,7 +75,7 @@ def load_mapping_document(
     doc = load_document(data, source=source, max_bytes=max_bytes, max_depth=max_depth, max_nodes=max_nodes)
     if not isinstance(doc, dict):
         raise ValidationError(
-            [FieldError("", f"erwartet ein Objekt mit Feldern, gefunden: {_describe(doc)}")],
+            [FieldError("", f"erwartet ein Objekt mit Feldern, gefunden: {describe(doc)}")],
             source=source,
         )
     return doc
@@ -227,7 +224,7 @@ def _json_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result: dict[str, object] = {}
     for key, value in pairs:
         if key in result:
-            raise _Refusal(f"Schlüssel {_quote(key)} ist doppelt.")
+            raise _Refusal(f"Schlüssel {quote(key)} ist doppelt.")
         result[key] = value
     return result
 
@@ -430,7 +427,7 @@ def _path(stack: list[_Frame]) -> str:
         return f"{top.path}[{len(top.container)}]"
     if top.key is None:
         return top.path
-    return f"{top.path}.{_path_key(top.key)}" if top.path else _path_key(top.key)
+    return f"{top.path}.{path_key(top.key)}" if top.path else path_key(top.key)
 
 
 # Plain scalars starting with any other character are text; the resolver is not asked.
@@ -475,9 +472,9 @@ def _scalar(event: yaml.ScalarEvent, stack: list[_Frame]) -> object:
                 return value
     except (ValueError, KeyError, TypeError):
         if event.implicit[0]:
-            problem = f"Die Zahl {_quote(value)} hat zu viele Stellen"
+            problem = f"Die Zahl {quote(value)} hat zu viele Stellen"
         else:
-            problem = f"Der Wert {_quote(value)} passt nicht zum Tag {_show_tag(tag)}"
+            problem = f"Der Wert {quote(value)} passt nicht zum Tag {_show_tag(tag)}"
         raise _Refusal(f"{problem} ({_where(event)}).", _path(stack)) from None
     raise _Refusal(_bad_tag(tag, _where(event)), _path(stack))
 
@@ -488,11 +485,11 @@ def _yaml_key(value: object, event: yaml.ScalarEvent, frame: _Frame) -> str:
     if not isinstance(value, str):
         hint = " – bitte in Anführungszeichen setzen" if value is not None else ""
         raise _Refusal(
-            f"Schlüssel müssen Text sein, gefunden: {_describe(value)} ({_where(event)}){hint}.",
+            f"Schlüssel müssen Text sein, gefunden: {describe(value)} ({_where(event)}){hint}.",
             frame.path,
         )
     if value in frame.container:
-        raise _Refusal(f"Schlüssel {_quote(value)} ist doppelt ({_where(event)}).", frame.path)
+        raise _Refusal(f"Schlüssel {quote(value)} ist doppelt ({_where(event)}).", frame.path)
     return value
 
 
@@ -508,7 +505,7 @@ def _bad_tag(tag: str, where: str) -> str:
 
 def _show_tag(tag: str) -> str:
     shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
-    return _quote(shown)
+    return quote(shown)
 
 
 def _yaml_syntax(exc: yaml.YAMLError, text: str) -> _SyntaxRefusal:
@@ -523,402 +520,3 @@ def _yaml_syntax(exc: yaml.YAMLError, text: str) -> _SyntaxRefusal:
         german = _TAB_MESSAGE
     detail = german or f"ungültige YAML-Syntax (Parser meldet: {problem})"
     return _SyntaxRefusal(_sentence(f"YAML-Syntaxfehler in Zeile {line + 1}, Spalte {column + 1}: {detail}"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Proposal validation
-# ---------------------------------------------------------------------------------------------
-
-# Errors raised by our own validators (proposal.py) already carry a German message.
-_GERMAN_ERROR_TYPES: Final = frozenset(
-    {
-        "period_end_before_start",
-        "handlungsfeld_duplicate",
-        "amount_thousands_separator",
-        "amount_too_many_places",
-    }
-)
-
-
-# --- text every field may hold ----------------------------------------------------------------
-
-# No text field holds C0 control characters but tab, line feed and carriage return (a browser's
-# textarea sends CR LF), DEL, or a lone surrogate (no character at all: UTF-8 cannot store it). JSON's
-# escapes (``\u000b``), form posts and command-line arguments bring them past the file checks above;
-# PostgreSQL refuses NUL, and openpyxl refuses the others when a spreadsheet is exported.
-_FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def text_problem(value: str) -> str | None:
-    """What is wrong with a text (German, to follow its field's name), or None if nothing is."""
-    found = _FORBIDDEN_IN_TEXT.search(value)
-    if found is None:
-        return None
-    code = ord(found.group())
-    if code == 0:
-        return "enthält ein Null-Zeichen (U+0000), das nicht erlaubt ist"
-    if 0xD800 <= code <= 0xDFFF:
-        return f"enthält das ungültige Zeichen U+{code:04X} (ein einzelnes Surrogat), das nicht erlaubt ist"
-    return f"enthält das Steuerzeichen U+{code:04X}, das nicht erlaubt ist"
-
-
-def replace_forbidden(value: str, replacement: str = "\ufffd") -> str:
-    """The text with every character no field may hold replaced (for stored data that has them)."""
-    return _FORBIDDEN_IN_TEXT.sub(replacement, value)
-
-
-def check_text(value: str | None, field: str) -> None:
-    """Refuse (``ValidationError`` naming ``field``) a text with a character no field may hold."""
-    problem = text_problem(value) if value else None
-    if problem is not None:
-        raise ValidationError(FieldError(field, problem))
-
-
-def text_errors(doc: object, prefix: str = "") -> list[FieldError]:
-    """Every text of a loaded document (values and keys) with a character no field may hold."""
-    errors: list[FieldError] = []
-
-    def walk(value: object, where: str) -> None:
-        if len(errors) >= MAX_REPORTED_ERRORS:
-            return
-        if isinstance(value, str):
-            problem = text_problem(value)
-            if problem is not None:
-                errors.append(FieldError(where, problem))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                name = str(key)
-                problem = text_problem(name)
-                if problem is not None:
-                    errors.append(FieldError(where, f"ein Feldname {problem}"))
-                    continue
-                walk(item, _join(where, _path_key(name)))
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{where}[{index}]")
-
-    walk(doc, prefix)
-    return errors
-
-
-def proposal_from_document(doc: object, *, source: str = "", path_prefix: str = "") -> Proposal:
-    """Validate a loaded document as a proposal; every error gets a spec path and a German message."""
-    prefix = path_prefix.rstrip(".")
-    if not isinstance(doc, dict):
-        fields = ", ".join(Proposal.model_fields)
-        message = f"Ein Vorschlag ist ein Objekt mit den Feldern {fields}; gefunden: {_describe(doc)}"
-        raise ValidationError([FieldError(prefix, message)], source=source)
-    errors = text_errors(doc, prefix)
-    proposal: Proposal | None = None
-    ressort_invalid = False
-    try:
-        proposal = Proposal.model_validate(doc)
-    except pydantic.ValidationError as exc:
-        bad_text = {e.path for e in errors}
-        for error in exc.errors(include_url=False):
-            found = _field_error(error, prefix, Proposal)
-            if found.path not in bad_text:  # said already, without echoing the character
-                errors.append(found)
-            ressort_invalid = ressort_invalid or tuple(error["loc"][:1]) == ("ressort",)
-    ressort = doc.get("ressort")
-    canonical: str | None = None
-    if isinstance(ressort, str) and not ressort_invalid:
-        canonical = _canonical_ressort(ressort)
-        if canonical is None:
-            errors.append(FieldError(_join(prefix, "ressort"), _unknown_ressort(ressort)))
-    if errors:
-        if len(errors) > MAX_REPORTED_ERRORS:
-            rest = len(errors) - MAX_REPORTED_ERRORS
-            errors = [*errors[:MAX_REPORTED_ERRORS], FieldError(prefix, f"… und {rest} weitere Fehler")]
-        raise ValidationError(errors, source=source)
-    assert proposal is not None
-    if canonical is not None and canonical != proposal.ressort:
-        proposal = proposal.model_copy(update={"ressort": canonical})
-    return proposal
-
-
-def pydantic_errors_to_field_errors(
-    exc: pydantic.ValidationError, *, model: type[BaseModel] | None = None, path_prefix: str = ""
-) -> list[FieldError]:
-    """Translate pydantic's errors into spec paths and German messages (``model`` names allowed fields)."""
-    prefix = path_prefix.rstrip(".")
-    return [_field_error(error, prefix, model) for error in exc.errors(include_url=False)]
-
-
-def _canonical_ressort(value: str) -> str | None:
-    wanted = _ressort_key(value)
-    return next((abk for abk in _known_ressorts() if _ressort_key(abk) == wanted), None)
-
-
-def _ressort_key(value: str) -> str:
-    # "stk / mbei" and "Stk/MBEI" are the same Ressort.
-    return "".join(value.split()).casefold()
-
-
-def _known_ressorts() -> list[str]:
-    # Imported here: the reference data is only needed when a proposal names a Ressort.
-    from partnerprojekte.reference import load_reference
-
-    return list(load_reference().ressorts)
-
-
-def _unknown_ressort(value: str) -> str:
-    known = _known_ressorts()
-    message = f"unbekanntes Ressort {_quote(value.strip())} – bekannt sind: {', '.join(known)}"
-    return message + _suggestion(value.strip(), known)
-
-
-def _field_error(error: Mapping[str, Any], prefix: str, root: type[BaseModel] | None) -> FieldError:
-    loc: tuple[int | str, ...] = tuple(error["loc"])
-    kind: str = error["type"]
-    ctx: Mapping[str, Any] = error.get("ctx") or {}
-    if kind == "period_end_before_start":
-        loc = (*loc, "end")
-    elif kind == "handlungsfeld_duplicate":
-        loc = (*loc, int(ctx["index"]), "key")
-    if kind in _GERMAN_ERROR_TYPES:
-        message = str(error["msg"])
-    else:
-        message = _german_message(kind, loc, error.get("input"), ctx, root)
-    return FieldError(_join(prefix, _format_loc(loc)), message)
-
-
-def _join(prefix: str, path: str) -> str:
-    if prefix and path:
-        return f"{prefix}.{path}" if not path.startswith("[") else prefix + path
-    return prefix or path
-
-
-def _format_loc(loc: Iterable[int | str]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{_path_key(part)}" if path else _path_key(part)
-    return path
-
-
-def _path_key(key: str) -> str:
-    return _clip(key.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t"), 60)
-
-
-_TEXT_TYPES: Final = frozenset({"string_type", "string_sub_type", "string_unicode"})
-_INT_TYPES: Final = frozenset({"int_type", "int_parsing"})
-_NUMBER_TYPES: Final = frozenset({"decimal_type", "decimal_parsing", "float_type", "float_parsing"})
-_BOOL_TYPES: Final = frozenset({"bool_type", "bool_parsing"})
-_DATE_TYPES: Final = frozenset({"date_type", "date_parsing", "date_from_datetime_parsing"})
-_DATETIME_TYPES: Final = frozenset(
-    {"datetime_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_object_invalid"}
-)
-_OBJECT_TYPES: Final = frozenset({"model_type", "model_attributes_type", "dict_type"})
-
-
-def _german_message(
-    kind: str, loc: tuple[int | str, ...], value: Any, ctx: Mapping[str, Any], root: type[BaseModel] | None
-) -> str:
-    field_name = next((part for part in reversed(loc) if isinstance(part, str)), "")
-    found = _describe(value)
-    if kind == "missing":
-        return "Pflichtfeld fehlt"
-    if kind == "extra_forbidden":
-        return _unknown_field(root, loc)
-    if field_name == "themenforum" and kind in {*_BOUND_TYPES, *_INT_TYPES, "int_from_float"}:
-        return f"Themenforum muss eine Nummer von 1 bis 20 sein, gefunden: {found}"
-    if kind in _TEXT_TYPES:
-        hint = ""
-        if isinstance(value, int | float | Decimal | dt.date):
-            hint = " – bitte in Anführungszeichen setzen"
-        return f"erwartet Text, gefunden: {found}{hint}"
-    if kind in _INT_TYPES:
-        return f"erwartet eine ganze Zahl, gefunden: {found}"
-    if kind == "int_from_float":
-        return f"erwartet eine ganze Zahl, gefunden: {found}"
-    if kind in _NUMBER_TYPES:
-        hint = ""
-        if isinstance(value, str) and ("," in value or value.count(".") > 1):
-            hint = (
-                " – Beträge ohne Tausenderpunkte und mit Dezimalpunkt schreiben, z. B. 1200000 oder 1200.50"
-            )
-        return f"erwartet eine Zahl, gefunden: {found}{hint}"
-    if kind in _BOOL_TYPES:
-        return f"erwartet true oder false, gefunden: {found}"
-    if kind in _DATE_TYPES:
-        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-            return f"ungültiges Datum: {_quote(value.strip())} gibt es im Kalender nicht"
-        return f"erwartet ein Datum im Format JJJJ-MM-TT (z. B. 2020-05-01), gefunden: {found}"
-    if kind in _DATETIME_TYPES:
-        return f"erwartet einen Zeitpunkt mit Zeitzone (z. B. 2020-02-03T10:00:00+01:00), gefunden: {found}"
-    if kind == "timezone_aware":
-        return f"Zeitpunkt ohne Zeitzone – bitte mit Zeitzone angeben (z. B. +01:00), gefunden: {found}"
-    if kind == "date_from_datetime_inexact":
-        return f"erwartet ein Datum ohne Uhrzeit im Format JJJJ-MM-TT, gefunden: {found}"
-    if kind == "list_type":
-        return f"erwartet eine Liste, gefunden: {found}"
-    if kind in _OBJECT_TYPES:
-        model = _type_at(root, loc)
-        if isinstance(model, type) and issubclass(model, BaseModel):
-            return f"erwartet ein Objekt mit den Feldern {', '.join(model.model_fields)}, gefunden: {found}"
-        return f"erwartet ein Objekt, gefunden: {found}"
-    if kind in ("enum", "literal_error"):
-        return _unknown_value(root, loc, value, ctx)
-    if kind == "string_too_short":
-        minimum = int(ctx.get("min_length", 1))
-        if minimum <= 1:
-            return "darf nicht leer sein"
-        return f"mindestens {minimum} Zeichen, gefunden {_text_length(value)}"
-    if kind == "string_too_long":
-        return f"höchstens {ctx.get('max_length')} Zeichen, gefunden {_text_length(value)}"
-    if kind == "too_short":
-        return f"mindestens {ctx.get('min_length')} Einträge, gefunden {ctx.get('actual_length', '?')}"
-    if kind == "too_long":
-        return f"höchstens {ctx.get('max_length')} Einträge, gefunden {ctx.get('actual_length', '?')}"
-    if kind in _BOUND_TYPES:
-        return _BOUND_TYPES[kind](ctx) + f", gefunden: {_show(value)}"
-    if kind == "decimal_max_digits":
-        return f"höchstens {ctx.get('max_digits')} Ziffern insgesamt, gefunden: {_show(value)}"
-    if kind == "decimal_max_places":
-        return f"höchstens {ctx.get('decimal_places')} Nachkommastellen, gefunden: {_show(value)}"
-    if kind == "decimal_whole_digits":
-        return f"höchstens {ctx.get('whole_digits')} Stellen vor dem Komma, gefunden: {_show(value)}"
-    if kind == "finite_number":
-        return f"muss eine endliche Zahl sein, gefunden: {_show(value)}"
-    if kind == "int_parsing_size":
-        return "die Zahl ist zu groß"
-    if kind == "string_pattern_mismatch":
-        if field_name == "email":
-            return f"keine gültige E-Mail-Adresse (z. B. name@example.org), gefunden: {found}"
-        return f"hat nicht das erwartete Format, gefunden: {found}"
-    # Never show pydantic's English text; the type name helps whoever maintains the rule.
-    return f"ungültiger Wert (Prüfung '{kind}' nicht bestanden), gefunden: {found}"
-
-
-_BOUND_TYPES: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
-    "greater_than": lambda ctx: f"muss größer als {ctx.get('gt')} sein",
-    "greater_than_equal": lambda ctx: (
-        "darf nicht negativ sein" if str(ctx.get("ge")) == "0" else f"muss mindestens {ctx.get('ge')} sein"
-    ),
-    "less_than": lambda ctx: f"muss kleiner als {ctx.get('lt')} sein",
-    "less_than_equal": lambda ctx: f"darf höchstens {ctx.get('le')} sein",
-}
-
-
-def _unknown_field(root: type[BaseModel] | None, loc: tuple[int | str, ...]) -> str:
-    key = str(loc[-1]) if loc else ""
-    model = _type_at(root, loc[:-1])
-    message = f"unbekanntes Feld {_quote(key)}"
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        allowed = list(model.model_fields)
-        message += f" – erlaubt sind: {', '.join(allowed)}" + _suggestion(key, allowed)
-    return message
-
-
-def _unknown_value(
-    root: type[BaseModel] | None, loc: tuple[int | str, ...], value: Any, ctx: Mapping[str, Any]
-) -> str:
-    enum = _type_at(root, loc)
-    if isinstance(enum, type) and issubclass(enum, Enum):
-        allowed = [str(member.value) for member in enum]
-    else:
-        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-    options = ", ".join(allowed)
-    if not isinstance(value, str):
-        what = "ein Handlungsfeld" if enum is HandlungsfeldKey else "einen der Werte"
-        return f"erwartet {what} ({options}), gefunden: {_describe(value)}"
-    noun = "unbekanntes Handlungsfeld" if enum is HandlungsfeldKey else "unbekannter Wert"
-    return f"{noun} {_quote(value)} – erlaubt: {options}" + _suggestion(value, allowed)
-
-
-def _suggestion(value: str, allowed: list[str]) -> str:
-    folded = {option.casefold(): option for option in allowed}
-    close = folded.get(value.casefold())
-    if close is None:
-        matches = difflib.get_close_matches(value.casefold(), list(folded), n=1, cutoff=0.7)
-        close = folded[matches[0]] if matches else None
-    return f"; meinten Sie {_quote(close)}?" if close is not None else ""
-
-
-def _type_at(root: type[BaseModel] | None, loc: Iterable[int | str]) -> object:
-    """The declared type at a location of a model (None where it cannot be told)."""
-    current: object = root
-    for part in loc:
-        current = _unwrap(current)
-        if isinstance(part, int):
-            if get_origin(current) is not list:
-                return None
-            current = get_args(current)[0]
-        elif isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(part)
-            if info is None:
-                return None
-            current = info.annotation
-        else:
-            return None
-    return _unwrap(current)
-
-
-def _unwrap(annotation: object) -> object:
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin is Union or origin is types.UnionType:
-            members = [arg for arg in get_args(annotation) if arg is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-# --- describing values in German -------------------------------------------------------------
-
-
-def _describe(value: object) -> str:
-    """What a value is, in German, with a short excerpt (for 'gefunden: …')."""
-    if value is None:
-        return "nichts (null)"
-    if isinstance(value, bool):
-        return f"Wahrheitswert ({'true' if value else 'false'})"
-    if isinstance(value, int):
-        return f"Zahl ({_clip(str(value), 30)})"
-    if isinstance(value, float | Decimal):
-        return f"Kommazahl ({_clip(str(value), 30)})"
-    if isinstance(value, str):
-        return f"Text ({_quote(value)})"
-    if isinstance(value, dt.datetime):
-        return f"Zeitpunkt ({value.isoformat()})"
-    if isinstance(value, dt.date):
-        return f"Datum ({value.isoformat()})"
-    if isinstance(value, list | tuple):
-        return "leere Liste" if not value else f"Liste mit {len(value)} Einträgen"
-    if isinstance(value, dict):
-        if not value:
-            return "leeres Objekt"
-        keys = ", ".join(_clip(str(key), 30) for key in list(value)[:5])
-        return f"Objekt mit den Feldern {keys}{', …' if len(value) > 5 else ''}"
-    return f"Wert vom Typ {type(value).__name__}"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return _quote(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return _clip(str(value), 30)
-    return _describe(value)
-
-
-def _quote(value: object) -> str:
-    text = str(value).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f"'{_clip(text, 60)}'"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _text_length(value: object) -> int | str:
-    # The model strips surrounding blanks before it counts.
-    return len(value.strip()) if isinstance(value, str) else "?"
