@@ -1,8 +1,11 @@
 """The supervisor behind ``partnerprojekte run``: local servers as child processes, stopped cleanly.
 
-Children today: the Prefect server (API, UI, scheduler) and ``flows serve`` (the three deployments and their
-runs). The web application of the next issue is one more ``ChildSpec`` in ``plan``. This module does not
+Children: the Prefect server (API, UI, scheduler), ``flows serve`` (the three deployments and their runs)
+and the web application, each a ``ChildSpec`` in ``plan``. This module does not
 import Prefect: it talks to the server over HTTP, so the supervising process stays small and starts at once.
+
+Longer than 400 lines on purpose: one supervisor of the child processes (Prefect server, deployments,
+worker, web application), their start and stop order and the failures between them.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ template). ``suppressed`` rows (replayed history) are never sent. Delivery is at
 that dies after sending but before recording leaves its rows in ``sending``; they are taken up again after
 ``sending_timeout_seconds`` and carry the same Message-ID, so a receiving system can recognise the
 duplicate.
+
+Longer than 400 lines on purpose: claiming, sending, retrying and dead-lettering are the life of one
+outbox row; split up, its transitions would be scattered.
 """
 
 from __future__ import annotations

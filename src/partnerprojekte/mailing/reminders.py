@@ -1,4 +1,8 @@
-"""Daily reminders (spec §7): outbox rows with unique keys per proposal, kind, round and recipient."""
+"""Daily reminders (spec §7): outbox rows with unique keys per proposal, kind, round and recipient.
+
+Longer than 400 lines on purpose: the reminder rounds, their recipients and their idempotent outbox
+rows follow one rule table and are tested as one.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The workflow: decides whether an event or action is allowed and where it leads, or says why not."""
+"""The workflow: decides whether an event or action is allowed and where it leads, or says why not.
+
+Longer than 400 lines on purpose: every decision of the core and the wording of its refusals, in
+the order the table's checks run, is read by reviewers in one place.
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ Decisions where the spec is silent:
 - ``report``: Arbeitsstab and admin get the whole *Stand*; a Ressort reviewer gets the numbers of the
   proposals their Ressort was responsible for (``scope``), as in their weekly digest; partners get 403.
 - Proposals are sent as JSON (``application/json``) or YAML (``application/yaml``) in the format of §5.
+
+Longer than 400 lines on purpose: the whole /api/v1 surface (routes, gates, response shapes) in one
+router, read top to bottom like its OpenAPI document; the work itself is in services and reading.
 """
 
 from __future__ import annotations

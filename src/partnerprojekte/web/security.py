@@ -18,6 +18,9 @@ it was obtained. An OpenID Connect login would add an ``IdentityProvider`` (belo
 claims of an external identity to an active user (by e-mail, or by a stored subject) and then calls
 ``start_session`` exactly as the password login does. Users without a password (``password_hash`` None)
 can only log in that way. It is deliberately not implemented yet.
+
+Longer than 400 lines on purpose: passwords, sessions, CSRF, API tokens and the login limit are the
+security boundary, which a reviewer reads in one go.
 """
 
 from __future__ import annotations
