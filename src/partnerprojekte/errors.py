@@ -47,7 +47,11 @@ class ValidationError(DomainError):
 
 
 class NotFound(DomainError):
-    """An id, user or reference value that does not exist."""
+    """An id, user or reference value that does not exist; ``field`` names the input it came from."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TransitionRefused(DomainError):

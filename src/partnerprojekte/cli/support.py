@@ -18,6 +18,7 @@ import typer
 
 from partnerprojekte.errors import (
     ConflictError,
+    FieldError,
     NotFound,
     PartnerprojekteError,
     TransitionRefused,
@@ -35,6 +36,17 @@ OPTION_FOR_INPUT = {
     "visibility": "--visibility partner",
     "reasons": "--reason",
     "saeule_1_projekt": "--saeule-1-projekt",
+}
+# The inputs the use cases name in their field errors, as this command line calls them.
+OPTION_FOR_FIELD = {
+    "actor": "--as",
+    "recipient": "--to",
+    "name": "--name",
+    "ressort": "--ressort",
+    "organisation": "--organisation",
+    "email": "EMAIL",
+    "text": "TEXT",
+    "event": "EVENT",
 }
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
@@ -79,17 +91,22 @@ def fail(message: str, code: int, *, as_json: bool = False, data: dict[str, Any]
 def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
     """Map an error to its exit code and German message (the one place that does so)."""
     if isinstance(exc, ValidationError):
+        named = [FieldError(OPTION_FOR_FIELD.get(e.path, e.path), e.message) for e in exc.errors]
         fail(
-            f"Ungültige Eingabe: {exc.render()}",
+            f"Ungültige Eingabe: {ValidationError(named, source=exc.source).render()}",
             EXIT_INVALID,
             as_json=as_json,
             data={"kind": "invalid", "fields": [{"path": e.path, "message": e.message} for e in exc.errors]},
         )
     if isinstance(exc, NotFound):
-        fail(f"Nicht gefunden: {exc}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
+        option = OPTION_FOR_FIELD.get(exc.field or "")
+        found = f"{option}: {exc}" if option else str(exc)
+        if exc.field == "actor":
+            found = found.removesuffix(".") + " (users add)."  # how such a person comes to exist
+        fail(f"Nicht gefunden: {found}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
     if isinstance(exc, TransitionRefused):
         fail(
-            f"Abgelehnt: {with_option(str(exc), OPTION_FOR_INPUT.get(exc.field or ''))}",
+            f"Abgelehnt: {_refusal(exc)}",
             EXIT_REFUSED,
             as_json=as_json,
             data={"kind": "refused", **exc.details()},
@@ -97,6 +114,13 @@ def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
     if isinstance(exc, ConflictError):
         fail(f"Konflikt: {exc}", EXIT_CONFLICT, as_json=as_json, data={"kind": "conflict"})
     fail(f"Fehler: {exc}", EXIT_FAILED, as_json=as_json, data={"kind": "error"})
+
+
+def _refusal(exc: TransitionRefused) -> str:
+    """A refusal worded for the command line: a person named by ``--as`` leads, a missing input trails."""
+    if exc.field in OPTION_FOR_FIELD:
+        return f"{OPTION_FOR_FIELD[exc.field]}: {exc}"
+    return with_option(str(exc), OPTION_FOR_INPUT.get(exc.field or ""))
 
 
 def with_option(message: str, option: str | None) -> str:

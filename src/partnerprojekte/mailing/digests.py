@@ -20,7 +20,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, ProposalRow, UserRow
-from partnerprojekte.errors import NotFound, ValidationError
+from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
 from partnerprojekte.mailing.reminders import (
     EXISTS,
@@ -369,11 +369,14 @@ def _recipients(s: Session, only_to: str | None) -> list[UserRow]:
     email = only_to.strip().lower()
     user = s.scalar(query.where(UserRow.email == email))
     if user is None or not user.active:
-        raise NotFound(f"--to: Keine aktive Person mit der E-Mail „{only_to}“.")
+        raise NotFound(f"Keine aktive Person mit der E-Mail „{only_to}“.", field="recipient")
     if user.role not in (Role.RESSORT, Role.ARBEITSSTAB):
         raise ValidationError(
-            f"--to: {user.email} ist {user.role.label}; einen Wochenüberblick erhalten nur "
-            "Ressort und Arbeitsstab."
+            FieldError(
+                "recipient",
+                f"{user.email} ist {user.role.label}; einen Wochenüberblick erhalten nur "
+                "Ressort und Arbeitsstab.",
+            )
         )
     return [user]
 
@@ -470,8 +473,11 @@ def set_digest_opt_out(db: Database, email: str, opt_out: bool) -> OptOut:
             raise NotFound(f"EMAIL: Keine Person mit der E-Mail „{email}“.")
         if user.role not in (Role.RESSORT, Role.ARBEITSSTAB):
             raise ValidationError(
-                f"EMAIL: {user.email} ist {user.role.label}; einen Wochenüberblick erhalten nur "
-                "Ressort und Arbeitsstab."
+                FieldError(
+                    "email",
+                    f"{user.email} ist {user.role.label}; einen Wochenüberblick erhalten nur "
+                    "Ressort und Arbeitsstab.",
+                )
             )
         changed = user.digest_opt_out != opt_out
         user.digest_opt_out = opt_out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from partnerprojekte.db import store
-from partnerprojekte.errors import TransitionRefused, ValidationError
+from partnerprojekte.errors import FieldError, TransitionRefused, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Action, Criterion, Visibility
@@ -111,7 +111,7 @@ def comment(
     """Add a comment (internal, or for the partner)."""
     check_text(text, "Kommentar")
     if not text.strip():
-        raise ValidationError("TEXT: Der Kommentar darf nicht leer sein.")
+        raise ValidationError(FieldError("text", "Der Kommentar darf nicht leer sein."))
     with svc.db.transaction() as conn:
         actor, at, row, facts = svc.context(conn, proposal_id, actor_email, at)
         effective = authorize_comment(facts, actor, visibility)

@@ -11,7 +11,7 @@ from partnerprojekte import audience as aud
 from partnerprojekte.db import store
 from partnerprojekte.db.schema import UserRow
 from partnerprojekte.db.store import Executor
-from partnerprojekte.errors import TransitionRefused, ValidationError
+from partnerprojekte.errors import FieldError, TransitionRefused, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Action, Event, Role, Visibility
@@ -48,7 +48,9 @@ def transition(
 ) -> Outcome:
     """Fire an event, or record an approval of an approval-gated event."""
     if event in (Event.SUBMIT, Event.REVISE):
-        raise ValidationError(f"EVENT: „{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
+        raise ValidationError(
+            FieldError("event", f"„{event}“ geht mit dem Befehl „{event}“, nicht mit „transition“.")
+        )
     check_text(inp.comment, "Kommentar")
     check_text(inp.saeule_1_projekt, "Säule-1-Projekt")
     with svc.db.transaction() as conn:

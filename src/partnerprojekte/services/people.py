@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from partnerprojekte.db.schema import ProposalRow, RessortRow, UserRow
 from partnerprojekte.db.user_audit import SEED, UserActor, record_user_event
-from partnerprojekte.errors import ValidationError
+from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.model import Role
 from partnerprojekte.reference import load_reference
@@ -53,17 +53,21 @@ def add_user(
             raise ValidationError(f"{label}: höchstens {NAME_MAX} Zeichen, gefunden: {len(value.strip())}.")
     name = name.strip()
     if not name:
-        raise ValidationError("--name: Der Name darf nicht leer sein.")
+        raise ValidationError(FieldError("name", "Der Name darf nicht leer sein."))
     if role is Role.RESSORT:
         if not ressort:
-            raise ValidationError("--ressort: Für die Rolle „ressort“ ist ein Ressort anzugeben.")
+            raise ValidationError(FieldError("ressort", "Für die Rolle „ressort“ ist ein Ressort anzugeben."))
         ressort = load_reference().ressort(ressort).abbreviation
     elif ressort:
-        raise ValidationError(f"--ressort: Nur die Rolle „ressort“ gehört zu einem Ressort, nicht {role}.")
+        raise ValidationError(
+            FieldError("ressort", f"Nur die Rolle „ressort“ gehört zu einem Ressort, nicht {role}.")
+        )
     if role is Role.PARTNER:
         organisation = (organisation or "").strip()
         if not organisation:
-            raise ValidationError("--organisation: Für die Rolle „partner“ ist die Organisation anzugeben.")
+            raise ValidationError(
+                FieldError("organisation", "Für die Rolle „partner“ ist die Organisation anzugeben.")
+            )
     elif organisation:
         organisation = organisation.strip()
     with svc.db.write() as s:
@@ -104,7 +108,7 @@ def check_email(email: str) -> str:
     email = email.strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or len(email) > EMAIL_MAX or any(c in email for c in ' \r\n<>,;"'):
-        raise ValidationError(f"EMAIL: „{email}“ ist keine gültige E-Mail-Adresse.")
+        raise ValidationError(FieldError("email", f"„{email}“ ist keine gültige E-Mail-Adresse."))
     return email
 
 

@@ -67,7 +67,7 @@ class Writer:
         """The active person with this address, or NotFound naming the input."""
         actor = store.load_actor(conn, email.strip().lower())
         if actor is None:
-            raise NotFound(f"--as: Keine aktive Person mit der E-Mail „{email}“ (users add).")
+            raise NotFound(f"Keine aktive Person mit der E-Mail „{email}“.", field="actor")
         return actor
 
     def context(

@@ -53,10 +53,11 @@ def acting_admin(s: Session, email: str, channel: str) -> UserActor:
     """The acting administrator named by ``--as`` (or a session): an active admin, else refused."""
     user = s.scalar(select(UserRow).where(UserRow.email == _email(email)))
     if user is None or not user.active:
-        raise NotFound(f"--as: Keine aktive Person mit der E-Mail „{email.strip()}“.")
+        raise NotFound(f"Keine aktive Person mit der E-Mail „{email.strip()}“.", field="actor")
     if user.role is not Role.ADMIN:
         raise TransitionRefused(
-            f"--as: {user.email} ist {user.role.label}; Personen verwaltet nur die Administration.",
+            f"{user.email} ist {user.role.label}; Personen verwaltet nur die Administration.",
+            field="actor",
             event="users",
             state=None,
             reason="role",

@@ -151,7 +151,7 @@ def _payload(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     if isinstance(exc, Forbidden):
         return 403, error_body(str(exc), "forbidden"), {}
     if isinstance(exc, NotFound):
-        return 404, error_body(str(exc), "not_found"), {}
+        return 404, error_body(str(exc), "not_found", **({"field": exc.field} if exc.field else {})), {}
     if isinstance(exc, TransitionRefused):
         status = 403 if exc.reason == "role" else 409
         return status, error_body(str(exc), "refused", **exc.details()), {}

@@ -55,7 +55,7 @@ from partnerprojekte.db.schema import (
     WebSessionRow,
 )
 from partnerprojekte.db.user_audit import SEED, UserActor, record_user_event
-from partnerprojekte.errors import NotFound, ValidationError
+from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.formats import check_text
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.errors import AuthenticationFailed, LoginThrottled
@@ -577,9 +577,9 @@ def issue_api_token(db: Database, user_email: str, name: str, *, by: UserActor =
     check_text(name, "Name des Tokens")
     name = name.strip()
     if not name:
-        raise ValidationError("--name: Der Name des Tokens darf nicht leer sein.")
+        raise ValidationError(FieldError("name", "Der Name des Tokens darf nicht leer sein."))
     if len(name) > TOKEN_NAME_MAX:
-        raise ValidationError(f"--name: höchstens {TOKEN_NAME_MAX} Zeichen.")
+        raise ValidationError(FieldError("name", f"höchstens {TOKEN_NAME_MAX} Zeichen."))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with db.write() as s:
         user = s.scalar(select(UserRow).where(UserRow.email == _normalise_email(user_email)))
