@@ -330,7 +330,8 @@ def _through_execute() -> Iterator[None]:
     def run(self: Prepared, executor: Any, params: Any) -> Any:
         conn = executor if isinstance(executor, Connection) else executor.connection()
         statement: Any = self.statement  # an Executable: Prepared holds only Core statements
-        return conn.execute(statement, params)
+        # An INSERT … SELECT reports its rowcount on psycopg only when asked to keep it.
+        return conn.execute(statement, params, execution_options={"preserve_rowcount": True})
 
     def execute(self: Prepared, executor: Any, params: Any) -> int:
         return int(run(self, executor, params).rowcount)
