@@ -19,10 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from partnerprojekte import formats
-from partnerprojekte.formats import documents
 from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import (
+    documents,
     load_document,
     load_mapping_document,
     parse_proposal,
