@@ -67,6 +67,7 @@ class TransitionRefused(DomainError):
         criterion: str | None = None,
         role: str | None = None,
         field: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.event = event
         self.state = state
@@ -76,6 +77,8 @@ class TransitionRefused(DomainError):
         # With reason "input": which input is missing or wrong (comment, visibility, reasons,
         # saeule_1_projekt); each edge names it its own way (CLI option, form field, JSON field).
         self.field = field
+        # With reason "guard": the rule that failed (a guard of the table, e.g. ressort_assigned).
+        self.rule = rule
         super().__init__(message)
 
     def details(self) -> dict[str, str | None]:
@@ -87,6 +90,7 @@ class TransitionRefused(DomainError):
             "criterion": self.criterion,
             "role": self.role,
             "field": self.field,
+            "rule": self.rule,
         }
 
 

@@ -37,6 +37,8 @@ OPTION_FOR_INPUT = {
     "reasons": "--reason",
     "saeule_1_projekt": "--saeule-1-projekt",
 }
+# The command that satisfies a failed rule of the table, as a refusal's hint.
+COMMAND_FOR_RULE = {"ressort_assigned": "assign-ressort", "all_criteria_met_or_confirmed": "confirm"}
 # The inputs the use cases name in their field errors, as this command line calls them.
 OPTION_FOR_FIELD = {
     "actor": "--as",
@@ -47,6 +49,8 @@ OPTION_FOR_FIELD = {
     "email": "EMAIL",
     "text": "TEXT",
     "event": "EVENT",
+    "status": "--status",
+    "proposal": "--proposal",
 }
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]
@@ -101,7 +105,7 @@ def handle(exc: PartnerprojekteError, as_json: bool) -> NoReturn:
     if isinstance(exc, NotFound):
         option = OPTION_FOR_FIELD.get(exc.field or "")
         found = f"{option}: {exc}" if option else str(exc)
-        if exc.field == "actor":
+        if exc.field in ("actor", "person"):
             found = found.removesuffix(".") + " (users add)."  # how such a person comes to exist
         fail(f"Nicht gefunden: {found}", EXIT_INVALID, as_json=as_json, data={"kind": "not_found"})
     if isinstance(exc, TransitionRefused):
@@ -120,7 +124,8 @@ def _refusal(exc: TransitionRefused) -> str:
     """A refusal worded for the command line: a person named by ``--as`` leads, a missing input trails."""
     if exc.field in OPTION_FOR_FIELD:
         return f"{OPTION_FOR_FIELD[exc.field]}: {exc}"
-    return with_option(str(exc), OPTION_FOR_INPUT.get(exc.field or ""))
+    hint = COMMAND_FOR_RULE.get(exc.rule or "") or OPTION_FOR_INPUT.get(exc.field or "")
+    return with_option(str(exc), hint)
 
 
 def with_option(message: str, option: str | None) -> str:

@@ -396,7 +396,7 @@ def check_status(status: str) -> str:
     value = status.strip().lower()
     if value not in OUTBOX_STATUSES:
         allowed = ", ".join(OUTBOX_STATUSES)
-        raise ValidationError(FieldError("--status", f"unbekannter Status „{status}“ – erlaubt: {allowed}."))
+        raise ValidationError(FieldError("status", f"unbekannter Status „{status}“ – erlaubt: {allowed}."))
     return value
 
 
@@ -473,7 +473,7 @@ def preview_context(db: Database, kind: str, proposal_id: int) -> tuple[dict[str
         raise UnknownKind(kind)
     if is_digest(kind):
         raise ValidationError(
-            FieldError("--proposal", "Eine Wochenübersicht gehört zu keinem einzelnen Vorschlag.")
+            FieldError("proposal", "Eine Wochenübersicht gehört zu keinem einzelnen Vorschlag.")
         )
     with db.read() as s:
         stored = s.execute(

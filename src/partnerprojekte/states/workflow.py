@@ -148,6 +148,7 @@ def _refuse(
     criterion: Criterion | None = None,
     role: Role | None = None,
     field: str | None = None,
+    rule: Guard | None = None,
 ) -> TransitionRefused:
     return TransitionRefused(
         message,
@@ -157,6 +158,7 @@ def _refuse(
         criterion=criterion.value if criterion else None,
         role=role.value if role else None,
         field=field,
+        rule=rule.value if rule else None,
     )
 
 
@@ -263,11 +265,11 @@ def _check_guards(spec: TransitionSpec, facts: ProposalFacts) -> None:
     for guard in spec.guards:
         if guard is Guard.RESSORT_ASSIGNED and facts.responsible_ressort is None:
             raise _refuse(
-                f"{what} ist nicht möglich: Es ist noch kein zuständiges Ressort zugeordnet "
-                "(assign-ressort).",
+                f"{what} ist nicht möglich: Es ist noch kein zuständiges Ressort zugeordnet.",
                 code,
                 state,
                 "guard",
+                rule=guard,
             )
         if guard in (Guard.NO_CRITERION_NOT_MET, Guard.ALL_CRITERIA_MET_OR_CONFIRMED):
             if facts.check is None:  # pragma: no cover - every stored proposal has a check
@@ -282,6 +284,7 @@ def _check_guards(spec: TransitionSpec, facts: ProposalFacts) -> None:
                         state,
                         "guard",
                         criterion=criterion,
+                        rule=Guard.NO_CRITERION_NOT_MET,  # under either guard, this is what failed
                     )
                 if (
                     guard is Guard.ALL_CRITERIA_MET_OR_CONFIRMED
@@ -290,11 +293,12 @@ def _check_guards(spec: TransitionSpec, facts: ProposalFacts) -> None:
                 ):
                     raise _refuse(
                         f"{what} ist nicht möglich: Kriterium „{label}“ ist zu prüfen und noch "
-                        f"nicht vom Ressort bestätigt (confirm) – {result.explanation}",
+                        f"nicht vom Ressort bestätigt – {result.explanation}",
                         code,
                         state,
                         "guard",
                         criterion=criterion,
+                        rule=guard,
                     )
 
 

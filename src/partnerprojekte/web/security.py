@@ -157,7 +157,7 @@ def set_password(db: Database, email: str, password: str, *, by: UserActor = SEE
     with db.write() as s:
         user = s.scalar(select(UserRow).where(UserRow.email == _normalise_email(email)))
         if user is None:
-            raise NotFound(f"Keine Person mit der E-Mail „{email.strip()}“ (users add).")
+            raise NotFound(f"Keine Person mit der E-Mail „{email.strip()}“.", field="person")
         user.password_hash = digest
         # A new password is often set because the old one leaked: sessions opened with it must end.
         s.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user.id))
@@ -584,7 +584,7 @@ def issue_api_token(db: Database, user_email: str, name: str, *, by: UserActor =
     with db.write() as s:
         user = s.scalar(select(UserRow).where(UserRow.email == _normalise_email(user_email)))
         if user is None or not user.active:
-            raise NotFound(f"Keine aktive Person mit der E-Mail „{user_email.strip()}“ (users add).")
+            raise NotFound(f"Keine aktive Person mit der E-Mail „{user_email.strip()}“.", field="person")
         row = ApiTokenRow(
             user_id=user.id,
             name=name,

@@ -39,20 +39,18 @@ SOURCE_KIND_LABELS: dict[str, str] = {
     SourceKind.DRITTE.value: "Mittel Dritter",
 }
 
-# Service messages are written for the command line; on a page the option names only confuse.
-_CLI_HINTS = (
-    (re.compile(r"\s*\((?:--[\w-]+(?: [\w-]+)?|assign-ressort|confirm|users add)\)"), ""),
-    (re.compile(r"\(--[\w-]+, "), "("),
-    # „Aufgreifen“ (take_up): the code name after the German one.
+# The core names an event with its code after the German label („Aufgreifen“ (take_up)), which helps the
+# API's clients and the command line; a page shows the German label alone. Option names and commands are
+# no longer in the core's messages: the CLI adds them (cli/support.py), so a page has none to remove.
+_CODE_NAMES = (
     (re.compile(r"“ \([a-z][a-z0-9_]*\)"), "“"),
     (re.compile(r" \([a-z]+_[a-z0-9_]+\)"), ""),
-    (re.compile(r"^(?:--[\w-]+|[A-Z]{2,}): "), ""),
 )
 
 
 def web_message(text: str) -> str:
-    """A service message as a page shows it: without command-line option names."""
-    for pattern, replacement in _CLI_HINTS:
+    """A message as a page shows it: without the code names of events."""
+    for pattern, replacement in _CODE_NAMES:
         text = pattern.sub(replacement, text)
     return text
 
