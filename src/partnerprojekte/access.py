@@ -1,4 +1,4 @@
-"""Who may see what (spec §1): pure rules, used by every edge that shows proposals to people."""
+"""Who may see what (docs/process.md, „Wer darf was“): pure rules for every edge that shows proposals."""
 
 from __future__ import annotations
 

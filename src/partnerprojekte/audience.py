@@ -1,4 +1,4 @@
-"""Who is told about what (spec §7 table) as data; the outbox resolves the people."""
+"""Who is told about what (docs/process.md, „Benachrichtigungen“) as data; the outbox resolves the people."""
 
 from __future__ import annotations
 

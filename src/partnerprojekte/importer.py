@@ -1,4 +1,4 @@
-"""Import of existing proposals with their past events (spec §8): one transaction per proposal."""
+"""Import of existing proposals with their past events (docs/cli.md, „import“), one transaction each."""
 
 from __future__ import annotations
 

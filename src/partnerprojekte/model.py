@@ -7,7 +7,7 @@ from enum import StrEnum
 
 
 class State(StrEnum):
-    """The stored states of a proposal (German values, see spec §2)."""
+    """The stored states of a proposal (German values, see docs/process.md, „Zustände“)."""
 
     EINGEREICHT = "eingereicht"
     IN_BEARBEITUNG = "in_bearbeitung"
@@ -37,7 +37,7 @@ FINAL_STATES = frozenset({State.ANERKANNT, State.IN_SAEULE_1_INTEGRIERT, State.Z
 
 
 class Role(StrEnum):
-    """Who a user is in the process (spec §1)."""
+    """Who a user is in the process (docs/process.md, „Wer darf was“)."""
 
     PARTNER = "partner"
     RESSORT = "ressort"
@@ -90,7 +90,7 @@ def worst(verdicts: list[Verdict]) -> Verdict:
 
 
 class Criterion(StrEnum):
-    """The four criteria of spec §4, in their order of presentation."""
+    """The four criteria of docs/criteria.md, in their order of presentation."""
 
     HANDLUNGSFELD_FIT = "handlungsfeld_fit"
     REGIONAL_EFFECT = "regional_effect"
@@ -119,7 +119,7 @@ class Visibility(StrEnum):
 
 
 class ReasonCode(StrEnum):
-    """Reason codes for ``decline`` (spec §3)."""
+    """Reason codes for ``decline`` (docs/process.md, „Ereignisse“)."""
 
     HANDLUNGSFELD_FIT = "handlungsfeld_fit"
     REGIONAL_EFFECT = "regional_effect"
@@ -192,7 +192,7 @@ class CheckResult:
 
 
 class Event(StrEnum):
-    """The events of the qualification path (spec §3)."""
+    """The events of the qualification path (docs/process.md, „Ereignisse“)."""
 
     SUBMIT = "submit"
     REVISE = "revise"

@@ -1,4 +1,4 @@
-"""The proposal format of spec §5 as strict pydantic models (unknown keys refused)."""
+"""The proposal format of docs/proposal-format.md as strict pydantic models (unknown keys refused)."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ class Period(BaseModel):
 
 
 class Proposal(BaseModel):
-    """A proposal for a Partnerprojekt (spec §5)."""
+    """A proposal for a Partnerprojekt (docs/proposal-format.md)."""
 
     model_config = _STRICT
     title: Annotated[str, Field(min_length=5, max_length=200)]

@@ -86,7 +86,7 @@ def load_mapping_document(
 
 
 def parse_proposal(data: bytes, *, source: str = "", max_bytes: int = DEFAULT_MAX_BYTES) -> Proposal:
-    """Load a proposal file (YAML or JSON, spec §5) and validate it."""
+    """Load a proposal file (YAML or JSON, docs/proposal-format.md) and validate it."""
     doc = load_document(data, source=source, max_bytes=max_bytes)
     return proposal_from_document(doc, source=source)
 

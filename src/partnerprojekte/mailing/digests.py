@@ -1,4 +1,6 @@
-"""Weekly digests (spec §7): one outbox row per person and ISO week, built from a few set-based queries.
+"""Weekly digests (docs/process.md, „Benachrichtigungen“): one outbox row per person and ISO week.
+
+Built from a few set-based queries.
 
 Longer than 400 lines on purpose: collecting, grouping and writing one digest per person and week
 share their queries and their idempotency key.

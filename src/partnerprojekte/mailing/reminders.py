@@ -1,4 +1,6 @@
-"""Daily reminders (spec §7): outbox rows with unique keys per proposal, kind, round and recipient.
+"""Daily reminders (docs/process.md, „Benachrichtigungen“) as outbox rows.
+
+Each row has a unique key per proposal, kind, round and recipient.
 
 Longer than 400 lines on purpose: the reminder rounds, their recipients and their idempotent outbox
 rows follow one rule table and are tested as one.
@@ -30,7 +32,7 @@ from partnerprojekte.states.workflow import ApprovalPolicy
 
 @dataclass(frozen=True)
 class ReminderRules:
-    """The reminder thresholds of spec §7, in calendar days."""
+    """The reminder thresholds of docs/process.md, „Benachrichtigungen“, in calendar days."""
 
     submitted_after: int = 14
     submitted_every: int = 7

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from partnerprojekte.audience import APPROVAL_OWED, APPROVAL_WITHDRAWN, NOTIFIED, Audience, kind
 
-# Reminders and digests are written by the daily and weekly runs (spec §7), not by an event.
+# Reminders and digests are written by the daily and weekly runs, not by an event
+# (docs/process.md, „Benachrichtigungen“).
 REMINDER_KINDS: tuple[str, ...] = (
     "reminder.eingereicht.arbeitsstab",
     "reminder.changes_requested.partner",

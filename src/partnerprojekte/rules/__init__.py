@@ -1,4 +1,4 @@
-"""The four criteria of spec §4 as pure functions, and ``check`` that evaluates them all."""
+"""The four criteria of docs/criteria.md as pure functions, and ``check`` that evaluates them all."""
 
 from __future__ import annotations
 

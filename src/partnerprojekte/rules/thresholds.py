@@ -1,4 +1,4 @@
-"""Thresholds of the four criteria (spec §4 defaults); configurable through Settings."""
+"""Thresholds of the four criteria (defaults of docs/criteria.md); configurable through Settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The JSON API ``/api/v1`` over the same use cases as the command line; every request checked against §1.
+"""The JSON API ``/api/v1`` over the same use cases as the command line, every request checked against
+the roles of docs/process.md.
 
 Order of checks on every proposal route: authenticated (401) → may see the proposal (404, the same
 answer as for a missing one) → the role may ever do this (403) → the body is valid (422) → the workflow
@@ -11,7 +12,8 @@ Decisions where the spec is silent:
   internal comment text is removed (``redacted: true``): partners learn decisions, not deliberation.
 - ``report``: Arbeitsstab and admin get the whole *Stand*; a Ressort reviewer gets the numbers of the
   proposals their Ressort was responsible for (``scope``), as in their weekly digest; partners get 403.
-- Proposals are sent as JSON (``application/json``) or YAML (``application/yaml``) in the format of §5.
+- Proposals are sent as JSON (``application/json``) or YAML (``application/yaml``) in the format of
+  docs/proposal-format.md.
 
 Longer than 400 lines on purpose: the whole /api/v1 surface (routes, gates, response shapes) in one
 router, read top to bottom like its OpenAPI document; the work itself is in services and reading.
@@ -91,7 +93,7 @@ _PROPOSAL_SCHEMA = {"$ref": "#/components/schemas/Proposal"}
 _PROPOSAL_BODY: Final[dict[str, Any]] = {
     "requestBody": {
         "required": True,
-        "description": "Ein Vorschlag im Format von §5 (JSON oder YAML).",
+        "description": "Ein Vorschlag im Einreichungsformat (JSON oder YAML), siehe Schema „Proposal“.",
         "content": {"application/json": {"schema": _PROPOSAL_SCHEMA}},
     }
 }
@@ -446,7 +448,7 @@ router.include_router(_protected)
 
 
 def install_openapi(app: FastAPI) -> None:
-    """The OpenAPI document of the API routes, with the proposal format of §5 and both ways to log in."""
+    """The OpenAPI document of the API routes, with the proposal format and both ways to log in."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -1,4 +1,5 @@
-"""The submission form: flat form fields to a §5 document and back, and errors mapped onto the fields.
+"""The submission form: flat form fields to a proposal document (docs/proposal-format.md) and back,
+and errors mapped onto the fields.
 
 Field names follow the document paths (``partners[1].name``, ``financing.sources[0].amount_eur``), so
 that an error path from the validation names its input. Repeatable rows that are left empty are dropped;
@@ -215,7 +216,7 @@ class ProposalForm:
         return range(self.rows[list_name])
 
     def to_document(self) -> tuple[dict[str, Any], dict[str, list[int]]]:
-        """The §5 document of the form, and for each list which form row each entry came from."""
+        """The proposal document of the form, and for each list which form row each entry came from."""
         doc: dict[str, Any] = {}
         row_map: dict[str, list[int]] = {}
 

@@ -54,7 +54,7 @@ class LoginBody(BaseModel):
 
 
 class EventBody(BaseModel):
-    """Input of an event; which fields are needed depends on the event (spec §3)."""
+    """Input of an event; which fields are needed depends on the event (docs/process.md, „Ereignisse“)."""
 
     model_config = _STRICT
     comment: Text | None = None
