@@ -1,34 +1,18 @@
-"""Who is told about what (docs/process.md, „Benachrichtigungen“) as data; the outbox resolves the people."""
+"""Who is told about what (docs/process.md, „Benachrichtigungen“), from the one table; the outbox resolves
+the people."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from partnerprojekte.model import Audience, Role
+from partnerprojekte.states import table
 
-from partnerprojekte.model import Event, Role
-
-
-class Audience(StrEnum):
-    """A group of recipients."""
-
-    PARTNER = "partner"  # the proposal's contact person
-    RESSORT = "ressort"  # reviewers and functional mailbox of the responsible Ressort
-    ARBEITSSTAB = "arbeitsstab"  # Arbeitsstab members (and its mailbox, if configured)
-    PERSON = "person"  # one named person about their own account (activation links)
-
-
-P, R, A = Audience.PARTNER, Audience.RESSORT, Audience.ARBEITSSTAB
-
+# Who is told about which event or action: read from the one table (states/table.py, ``notify``).
 NOTIFIED: dict[str, tuple[Audience, ...]] = {
-    Event.SUBMIT.value: (P, A),
-    Event.TAKE_UP.value: (P,),
-    Event.REOPEN.value: (P,),
-    "assign_ressort": (R,),
-    Event.START_COORDINATION.value: (P, R),
-    Event.REQUEST_CHANGES.value: (P, A),
-    Event.RECOGNISE.value: (P, R, A),
-    Event.DECLINE.value: (P, R, A),
-    Event.INTEGRATE_INTO_PILLAR_1.value: (P, R, A),
-    Event.WITHDRAW.value: (R, A),
+    name: table.notified(name)
+    for name in dict.fromkeys(
+        [*(s.event.value for s in table.TRANSITIONS), *(a.action.value for a in table.ACTIONS)]
+    )
+    if table.notified(name)
 }
 
 APPROVAL_OWED = "approval_owed"
@@ -38,7 +22,7 @@ APPROVAL_WITHDRAWN = "approval_withdrawn"
 
 def audiences_for(event: str) -> tuple[Audience, ...]:
     """The audiences told about an event or action (none for revise, comment, confirm)."""
-    return NOTIFIED.get(event, ())
+    return table.notified(event)
 
 
 def audience_of_role(role: Role) -> Audience:
@@ -49,3 +33,14 @@ def audience_of_role(role: Role) -> Audience:
 def kind(event: str, audience: Audience) -> str:
     """The notification kind, e.g. ``submit.partner``; the templates are named after it."""
     return f"{event}.{audience.value}"
+
+
+__all__ = [
+    "APPROVAL_OWED",
+    "APPROVAL_WITHDRAWN",
+    "NOTIFIED",
+    "Audience",
+    "audience_of_role",
+    "audiences_for",
+    "kind",
+]

@@ -36,6 +36,15 @@ STATE_LABELS: dict[State, str] = {
 FINAL_STATES = frozenset({State.ANERKANNT, State.IN_SAEULE_1_INTEGRIERT, State.ZURUECKGEZOGEN})
 
 
+class Audience(StrEnum):
+    """A group of recipients of a notification."""
+
+    PARTNER = "partner"  # the proposal's contact person
+    RESSORT = "ressort"  # reviewers and functional mailbox of the responsible Ressort
+    ARBEITSSTAB = "arbeitsstab"  # Arbeitsstab members (and its mailbox, if configured)
+    PERSON = "person"  # one named person about their own account (activation links)
+
+
 class Role(StrEnum):
     """Who a user is in the process (docs/process.md, „Wer darf was“)."""
 

@@ -7,10 +7,13 @@ import dataclasses
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import OutboxRow
 from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.formats import proposal_from_document
-from partnerprojekte.model import Action, Event, Role, State
+from partnerprojekte.model import Action, Audience, Event, Role, State
 from partnerprojekte.services import Services
 from partnerprojekte.states import table
 from partnerprojekte.states.workflow import Actor, EventInput, ProposalFacts, authorize_assign_ressort
@@ -103,3 +106,32 @@ def test_a_role_added_to_an_action_row_may_do_it_in_the_core_the_api_and_the_pag
     authorize_assign_ressort(facts, reviewer)  # the core lets the reviewer do it now
     assert assign_form()
     assert api_assign() == 200
+
+
+def test_a_group_added_to_an_event_row_is_told_when_it_fires(
+    services: Services, db: Database, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telling another group about an event is one edit in the table, too."""
+
+    def kinds(pid: int, seq: int) -> set[str]:
+        with db.read() as s:
+            found = s.scalars(
+                select(OutboxRow.kind).where(OutboxRow.proposal_id == pid, OutboxRow.audit_seq == seq)
+            )
+            return set(found)
+
+    before = services.submit(proposal_from_document(proposal_doc()), PARTNER).proposal_id
+    after = services.submit(proposal_from_document(proposal_doc()), PARTNER).proposal_id
+    taken = services.transition(before, Event.TAKE_UP, STAB, EventInput())
+    assert kinds(before, taken.seq) == {"take_up.partner"}
+
+    rows = tuple(
+        dataclasses.replace(spec, notify=(*spec.notify, Audience.ARBEITSSTAB))
+        if spec.event is Event.TAKE_UP
+        else spec
+        for spec in table.TRANSITIONS
+    )
+    monkeypatch.setattr(table, "TRANSITIONS", rows)
+
+    taken = services.transition(after, Event.TAKE_UP, STAB, EventInput())
+    assert kinds(after, taken.seq) == {"take_up.partner", "take_up.arbeitsstab"}

@@ -1,8 +1,8 @@
-"""Who may do what, as data: one row per event and set of source states, one row per action.
+"""Who may do what and who is told, as data: one row per event and set of source states, one per action.
 
-The machine, the diagram, the workflow's decisions, the API's gates and the pages' buttons all read these
-two tables (and the approval policy of the configuration); giving a role an event or an action is one edit
-here.
+The machine, the diagram, the workflow's decisions, the API's gates, the pages' buttons and the outbox's
+recipients all read these two tables (and the approval policy of the configuration); giving a role an event
+or an action, or telling another group about it, is one edit here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from partnerprojekte.model import FINAL_STATES, Action, Event, Role, State
+from partnerprojekte.model import FINAL_STATES, Action, Audience, Event, Role, State
 
 
 class Requirement(StrEnum):
@@ -41,21 +41,25 @@ class TransitionSpec:
     roles: tuple[Role, ...]
     requires: tuple[Requirement, ...] = ()
     guards: tuple[Guard, ...] = ()
+    notify: tuple[Audience, ...] = ()  # who is told when it fires (every row of an event alike)
 
 
 A, P, R = Role.ARBEITSSTAB, Role.PARTNER, Role.RESSORT
 S = State
+# The groups told, in the order their mails are written.
+TO_P, TO_R, TO_A = Audience.PARTNER, Audience.RESSORT, Audience.ARBEITSSTAB
 
 TRANSITIONS: tuple[TransitionSpec, ...] = (
-    TransitionSpec(Event.SUBMIT, (), S.EINGEREICHT, (P, A), (Requirement.PROPOSAL,)),
+    TransitionSpec(Event.SUBMIT, (), S.EINGEREICHT, (P, A), (Requirement.PROPOSAL,), notify=(TO_P, TO_A)),
     TransitionSpec(Event.REVISE, (S.EINGEREICHT, S.IN_BEARBEITUNG), None, (P, A), (Requirement.PROPOSAL,)),
-    TransitionSpec(Event.TAKE_UP, (S.EINGEREICHT,), S.IN_BEARBEITUNG, (A,)),
+    TransitionSpec(Event.TAKE_UP, (S.EINGEREICHT,), S.IN_BEARBEITUNG, (A,), notify=(TO_P,)),
     TransitionSpec(
         Event.START_COORDINATION,
         (S.IN_BEARBEITUNG,),
         S.IN_ABSTIMMUNG,
         (A,),
         guards=(Guard.RESSORT_ASSIGNED, Guard.NO_CRITERION_NOT_MET),
+        notify=(TO_P, TO_R),
     ),
     TransitionSpec(
         Event.REQUEST_CHANGES,
@@ -63,6 +67,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         S.IN_BEARBEITUNG,
         (A, R),
         (Requirement.PARTNER_COMMENT,),
+        notify=(TO_P, TO_A),
     ),
     TransitionSpec(
         Event.RECOGNISE,
@@ -70,6 +75,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         S.ANERKANNT,
         (R, A),
         guards=(Guard.ALL_CRITERIA_MET_OR_CONFIRMED,),
+        notify=(TO_P, TO_R, TO_A),
     ),
     TransitionSpec(
         Event.DECLINE,
@@ -77,6 +83,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         S.NICHT_WEITERVERFOLGT,
         (A,),
         (Requirement.REASONS, Requirement.COMMENT),
+        notify=(TO_P, TO_R, TO_A),
     ),
     TransitionSpec(
         Event.DECLINE,
@@ -84,6 +91,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         S.NICHT_WEITERVERFOLGT,
         (R, A),
         (Requirement.REASONS, Requirement.COMMENT),
+        notify=(TO_P, TO_R, TO_A),
     ),
     TransitionSpec(
         Event.INTEGRATE_INTO_PILLAR_1,
@@ -91,13 +99,22 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
         S.IN_SAEULE_1_INTEGRIERT,
         (A,),
         (Requirement.SAEULE_1_PROJEKT, Requirement.COMMENT),
+        notify=(TO_P, TO_R, TO_A),
     ),
-    TransitionSpec(Event.REOPEN, (S.NICHT_WEITERVERFOLGT,), S.IN_BEARBEITUNG, (A,), (Requirement.COMMENT,)),
+    TransitionSpec(
+        Event.REOPEN,
+        (S.NICHT_WEITERVERFOLGT,),
+        S.IN_BEARBEITUNG,
+        (A,),
+        (Requirement.COMMENT,),
+        notify=(TO_P,),
+    ),
     TransitionSpec(
         Event.WITHDRAW,
         (S.EINGEREICHT, S.IN_BEARBEITUNG, S.IN_ABSTIMMUNG),
         S.ZURUECKGEZOGEN,
         (P, A),
+        notify=(TO_R, TO_A),
     ),
 )
 
@@ -114,10 +131,11 @@ class ActionSpec:
     action: Action
     states: frozenset[State]
     roles: tuple[Role, ...]
+    notify: tuple[Audience, ...] = ()
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec(Action.ASSIGN_RESSORT, frozenset(State) - FINAL_STATES, (A,)),
+    ActionSpec(Action.ASSIGN_RESSORT, frozenset(State) - FINAL_STATES, (A,), notify=(TO_R,)),
     ActionSpec(Action.CONFIRM_CRITERION, ACTIVE_STATES, (R,)),
     ActionSpec(Action.COMMENT, frozenset(State), (P, R, A)),
 )
@@ -154,3 +172,14 @@ def spec_for(event: Event, state: State | None) -> TransitionSpec | None:
 def sources_of(event: Event) -> tuple[State, ...]:
     """All states from which an event is possible."""
     return tuple(s for spec in TRANSITIONS if spec.event is event for s in spec.sources)
+
+
+def notified(name: str) -> tuple[Audience, ...]:
+    """Who is told when this event fires or this action is done (none for revise, comment, confirm)."""
+    for spec in TRANSITIONS:
+        if spec.event.value == name:
+            return spec.notify
+    for action in ACTIONS:
+        if action.action.value == name:
+            return action.notify
+    return ()
