@@ -8,11 +8,8 @@ from partnerprojekte.states import table
 
 # Who is told about which event or action: read from the one table (states/table.py, ``notify``).
 NOTIFIED: dict[str, tuple[Audience, ...]] = {
-    name: table.notified(name)
-    for name in dict.fromkeys(
-        [*(s.event.value for s in table.TRANSITIONS), *(a.action.value for a in table.ACTIONS)]
-    )
-    if table.notified(name)
+    **{spec.event.value: spec.notify for spec in table.TRANSITIONS if spec.notify},
+    **{spec.action.value: spec.notify for spec in table.ACTIONS if spec.notify},
 }
 
 APPROVAL_OWED = "approval_owed"

@@ -63,8 +63,14 @@ def test_every_error_class_of_the_package_is_raised_or_caught_somewhere() -> Non
                 kinds = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
                 used |= {k.id for k in kinds if isinstance(k, ast.Name)}
                 used |= {k.attr for k in kinds if isinstance(k, ast.Attribute)}
-            if isinstance(node, ast.ClassDef):
-                # A base class counts as used when a used class derives from it.
-                used |= {b.id for b in node.bases if isinstance(b, ast.Name)} if node.name in used else set()
+    # A base class counts as used when a used class derives from it (to a fixpoint: order-free).
+    bases = {
+        node.name: {b.id for b in node.bases if isinstance(b, ast.Name)}
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+    }
+    while more := set().union(*(bases.get(name, set()) for name in used)) - used:
+        used |= more
     unused = sorted(defined - used)
     assert unused == []

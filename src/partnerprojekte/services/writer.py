@@ -30,9 +30,9 @@ class Change:
     about: str | None = None
 
     @classmethod
-    def of(cls, decision: Decision, name: str | None = None) -> Change:
-        """The change a workflow decision makes, audited under ``name`` (default: its event)."""
-        return cls(name or decision.event.value, decision.from_state, decision.to_state)
+    def of(cls, decision: Decision) -> Change:
+        """The change a workflow decision makes, audited under its event."""
+        return cls(decision.event.value, decision.from_state, decision.to_state)
 
     @classmethod
     def stay(cls, row: store.ProposalState, name: Action, about: Event | None = None) -> Change:
