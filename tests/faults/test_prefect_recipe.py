@@ -227,6 +227,9 @@ def test_the_production_recipe_runs_the_flows_on_two_workers_survives_a_killed_w
 
         # 2. A worker killed while it delivers: its run's rows are taken up by the next run elsewhere.
         total = open_rows(db)  # the samples and the reminders and digests just queued
+        # A slow receiver keeps the run busy for seconds: without it, a fast machine finished the whole
+        # delivery in the second between the first message and the kill (a race, not a finding).
+        sink.slow(0.1, every=1)
         delivering = prefect.run("deliver-notifications")
         assert prefect.wait([delivering], {"RUNNING"} | FINAL, 120)[delivering] == "RUNNING"
         while not sink.messages:
@@ -235,8 +238,10 @@ def test_the_production_recipe_runs_the_flows_on_two_workers_survives_a_killed_w
         victim = worker_of(delivering)
         assert victim is not None, "no worker took the run"
         before_kill = len(sink.messages)
+        assert prefect.state(delivering) == "RUNNING", "the run finished before the kill"
         os.killpg(workers[victim].pid, signal.SIGKILL)  # the worker and the run's process with it
         workers[victim].wait(timeout=10)
+        sink.slow(0.0, every=0)
         survivor = next(n for n in workers if n != victim)
         assert before_kill < total, f"the run finished before the kill ({before_kill} of {total})"
 

@@ -17,8 +17,9 @@ from partnerprojekte.model import (
     Verdict,
     Visibility,
 )
-from partnerprojekte.states.machine import fire, possible_events, shared_machine
-from partnerprojekte.states.table import TRANSITIONS, spec_for
+from partnerprojekte.states.facts import Request
+from partnerprojekte.states.machine import possible_events, shared_machine, trigger
+from partnerprojekte.states.table import NEW, TRANSITIONS, spec_for
 from partnerprojekte.states.workflow import (
     Actor,
     ApprovalPolicy,
@@ -123,7 +124,40 @@ def test_table_and_machine_agree() -> None:
     machine = shared_machine()
     assert machine.auto_transitions is False
     assert len({(s.event, s.sources) for s in TRANSITIONS}) == len(TRANSITIONS)
-    assert fire(State.IN_ABSTIMMUNG, Event.RECOGNISE) is State.ANERKANNT
+    recognise = Request(facts(State.IN_ABSTIMMUNG), STAB, FULL_INPUT, (Role.ARBEITSSTAB,))
+    assert trigger(State.IN_ABSTIMMUNG, Event.RECOGNISE, recognise) is State.ANERKANNT
+
+
+def test_the_machine_itself_runs_the_guards_and_the_role_check() -> None:
+    """``transitions`` decides: fired directly, without ``decide``, a failed guard, a wrong role and an
+    owed approval come back from the machine's callbacks."""
+    not_met = facts(State.IN_ABSTIMMUNG, check=check_of(financing=Verdict.NOT_MET))
+    with pytest.raises(TransitionRefused) as refused:
+        trigger(State.IN_ABSTIMMUNG, Event.RECOGNISE, Request(not_met, STAB, FULL_INPUT, (Role.ARBEITSSTAB,)))
+    assert refused.value.reason == "guard" and refused.value.criterion == "financing"
+    with pytest.raises(TransitionRefused) as refused:
+        trigger(
+            State.IN_ABSTIMMUNG,
+            Event.RECOGNISE,
+            Request(facts(State.IN_ABSTIMMUNG), MWIDE, FULL_INPUT, (Role.ARBEITSSTAB,)),
+        )
+    assert refused.value.reason == "role"
+    gated = Request(
+        facts(State.IN_ABSTIMMUNG),
+        STAB,
+        FULL_INPUT,
+        (Role.ARBEITSSTAB, Role.RESSORT),
+        (Role.ARBEITSSTAB, Role.RESSORT),
+    )
+    assert trigger(State.IN_ABSTIMMUNG, Event.RECOGNISE, gated) is None  # recorded, not fired
+    # the guards are conditions of the machine's transitions, one per guard of the table row
+    for spec in TRANSITIONS:
+        for transition in (
+            shared_machine()
+            .events[spec.event.value]
+            .transitions[spec.sources[0].value if spec.sources else NEW]
+        ):
+            assert len(transition.conditions) == 1 + len(spec.guards)
 
 
 def test_refusal_in_final_state_says_final() -> None:

@@ -1,39 +1,46 @@
-"""The one shared ``transitions.Machine`` built from the transition table."""
+"""The one shared ``transitions.Machine`` built from the transition table; its callbacks decide.
+
+Each transition runs ``checks.check_request`` before its conditions (role and affiliation, input, no
+approval given twice) and then its conditions: first whether the approvals are complete (quietly false
+while some are owed: the approval is recorded, nothing fires), then one condition per guard of the table
+row, which raises the refusal that says why not. A trigger that returns True has moved the subject.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from transitions import Machine
 
 from partnerprojekte.model import Event, State
+from partnerprojekte.states import checks
+from partnerprojekte.states.facts import Request
 from partnerprojekte.states.table import NEW, TRANSITIONS
 
 
 class Subject:
     """A throw-away carrier of a proposal's state while the machine fires one event."""
 
-    def __init__(self, state: State | None, guards_hold: bool) -> None:
+    def __init__(self, state: State | None) -> None:
         self.state: str = state.value if state else NEW
-        self._guards_hold = guards_hold
-
-    def guards_hold(self, *_: Any) -> bool:
-        """Condition callback: the workflow has evaluated the guards before firing."""
-        return self._guards_hold
 
 
 @cache
 def shared_machine() -> Machine:
     """The machine for all proposals (``model=None``; one per process, built on first use)."""
     states = [NEW, *(s.value for s in State)]
-    transitions = [
+    transitions: list[dict[str, Any]] = [
         {
             "trigger": spec.event.value,
             "source": [s.value for s in spec.sources] or [NEW],
             # "=" keeps the state (reflexive transition, used by revise)
             "dest": spec.dest.value if spec.dest else "=",
-            "conditions": ["guards_hold"],
+            "prepare": [partial(checks.check_request, spec)],
+            "conditions": [
+                checks.approvals_complete,
+                *(partial(checks.check_guard, spec, g) for g in spec.guards),
+            ],
         }
         for spec in TRANSITIONS
     ]
@@ -47,18 +54,13 @@ def shared_machine() -> Machine:
     )
 
 
-@cache
-def fire(state: State | None, event: Event) -> State:
-    """Fire ``event`` from ``state`` on the shared machine and return the resulting state.
-
-    The table is fixed, so the machine's answer for a state and an event never changes: it is asked
-    once per pair and process (a trigger costs tens of microseconds, on every event otherwise).
-    """
-    subject = Subject(state, guards_hold=True)
+def trigger(state: State | None, event: Event, request: Request) -> State | None:
+    """Fire ``event`` from ``state`` for one request: the state it leads to, or ``None`` while approvals
+    are owed. A refusal of the callbacks propagates as ``TransitionRefused``."""
+    subject = Subject(state)
     # Fired through the machine's event, never a bound trigger method (see pitfalls).
-    fired = shared_machine().events[event.value].trigger(subject)
-    if not fired:  # pragma: no cover - the workflow checks source and guards first
-        raise RuntimeError(f"machine refused {event} from {state}")
+    if not shared_machine().events[event.value].trigger(subject, request):
+        return None
     return State(subject.state)
 
 
