@@ -38,7 +38,7 @@ from partnerprojekte.ids import format_id
 from partnerprojekte.model import Event, Role, State
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth.security import create_api_token
 
 PG_ENV = "PARTNERPROJEKTE_BENCH_POSTGRES_URL"
 STAB = "a.stab@stk.bench.example"

@@ -26,7 +26,7 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Role
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web.security import set_password
+from partnerprojekte.web.auth.security import set_password
 from tests.helpers import proposal_doc
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -278,7 +278,7 @@ def test_other_pages_for_the_record(live_app: LiveApp, new_page: Any, shots: Sho
 
 def test_browser_and_server_build_the_same_document(live_app: LiveApp, new_page: Any) -> None:
     """The live check (JavaScript) and the server read the form into the same §5 document."""
-    from partnerprojekte.web.proposal_form import ProposalForm
+    from partnerprojekte.web.pages.proposal_form import ProposalForm
 
     expect = _expect()
     page = new_page()

@@ -29,7 +29,7 @@ from partnerprojekte.db.schema import CommentRow
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.mailing.delivery import queue_samples
 from partnerprojekte.services import Services
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth.security import create_api_token
 from tests.faults.conftest import CLI, ROOT
 from tests.faults.pg_cluster import OwnCluster
 from tests.faults.test_smtp_chaos import expected_ids, open_rows, received_ids, sender_env

@@ -21,7 +21,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.services import Services
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth.security import create_api_token
 from tests.faults.conftest import CLI, ROOT, process_env
 from tests.helpers import proposal_doc
 from tests.people import STAB

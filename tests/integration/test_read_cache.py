@@ -14,8 +14,8 @@ from partnerprojekte.model import Event
 from partnerprojekte.reading.queries import report
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
+from partnerprojekte.web.auth.security import actor_for_email
 from partnerprojekte.web.queries_web import list_visible
-from partnerprojekte.web.security import actor_for_email
 from partnerprojekte.web.stats import time_in_states
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB

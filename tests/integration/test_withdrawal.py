@@ -18,7 +18,7 @@ from partnerprojekte.model import Event, Role, State
 from partnerprojekte.reading.queries import verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web import people
+from partnerprojekte.web.auth import people
 from tests.helpers import proposal_doc
 from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2
 

@@ -22,9 +22,9 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Role
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web import security
 from partnerprojekte.web.app import create_app
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth import security
+from partnerprojekte.web.auth.security import create_api_token
 from tests.helpers import proposal_doc
 from tests.people import MWIDE, MWIDE2, ORG, PARTNER, STAB, STAB2, VM
 

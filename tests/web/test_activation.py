@@ -22,7 +22,7 @@ from partnerprojekte.reading.queries import show_proposal, verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.app import create_app
-from partnerprojekte.web.security import create_api_token, set_password
+from partnerprojekte.web.auth.security import create_api_token, set_password
 from tests.conftest import Clock
 from tests.notifications.conftest import mail_settings_for
 from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, add_people

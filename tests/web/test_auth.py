@@ -14,10 +14,9 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import LoginAttemptRow, UserRow, WebSessionRow
 from partnerprojekte.ids import format_id
 from partnerprojekte.services import Services
-from partnerprojekte.web import security
 from partnerprojekte.web.app import create_app
-from partnerprojekte.web.deps import csrf_token, require_actor, require_csrf
-from partnerprojekte.web.security import (
+from partnerprojekte.web.auth import security
+from partnerprojekte.web.auth.security import (
     MAX_FAILURES,
     cookie_secure,
     create_api_token,
@@ -27,6 +26,7 @@ from partnerprojekte.web.security import (
     set_password,
     verify_password,
 )
+from partnerprojekte.web.deps import csrf_token, require_actor, require_csrf
 from tests.conftest import Clock
 from tests.people import MWIDE, PARTNER, STAB
 from tests.web.conftest import bearer, error, submit

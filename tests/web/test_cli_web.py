@@ -14,7 +14,7 @@ from partnerprojekte.cli import people, support, web
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApiTokenRow, OutboxRow, UserAuditRow, UserRow
 from partnerprojekte.services import Services
-from partnerprojekte.web.security import actor_for_api_token
+from partnerprojekte.web.auth.security import actor_for_api_token
 from tests.people import MWIDE, STAB
 from tests.web.conftest import ADMIN
 

@@ -21,7 +21,7 @@ from partnerprojekte.ids import format_id
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
 from partnerprojekte.web.app import create_app
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth.security import create_api_token
 from tests.conftest import own_database
 from tests.helpers import proposal_doc
 from tests.people import ORG, PARTNER, STAB

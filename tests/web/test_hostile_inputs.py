@@ -33,7 +33,7 @@ from partnerprojekte.model import Event, Role
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.app import create_app
-from partnerprojekte.web.security import create_api_token
+from partnerprojekte.web.auth.security import create_api_token
 from tests.conftest import own_database
 from tests.helpers import proposal_doc
 from tests.people import MWIDE, ORG, PARTNER, STAB

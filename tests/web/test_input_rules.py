@@ -24,7 +24,7 @@ from partnerprojekte.importer import parse_import
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
 from partnerprojekte.web.app import STATIC_DIR, create_app
-from partnerprojekte.web.security import set_password
+from partnerprojekte.web.auth.security import set_password
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB
 from tests.web.conftest import PEOPLE, bearer, error, submit

@@ -31,10 +31,10 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import LoginCounterRow, UserRow
 from partnerprojekte.model import Role
 from partnerprojekte.services import Services
-from partnerprojekte.web import security
 from partnerprojekte.web.app import create_app
+from partnerprojekte.web.auth import security
+from partnerprojekte.web.auth.security import MAX_FAILURES, THROTTLE_WINDOW, set_password
 from partnerprojekte.web.deps import client_address
-from partnerprojekte.web.security import MAX_FAILURES, THROTTLE_WINDOW, set_password
 from tests.conftest import Clock, own_database
 from tests.people import MWIDE, PARTNER, STAB
 from tests.smtp_server import free_port

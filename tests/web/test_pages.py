@@ -19,7 +19,7 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, Visibility
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web.security import set_password
+from partnerprojekte.web.auth.security import set_password
 from tests.helpers import proposal_doc
 from tests.people import MWIDE, PARTNER, STAB, VM
 from tests.web.conftest import ADMIN, OTHER, OTHER_ORG, PEOPLE, to_coordination

@@ -12,7 +12,7 @@ from partnerprojekte.model import Criterion, Event, State, Visibility
 from partnerprojekte.reading.queries import show_proposal
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web.security import set_password
+from partnerprojekte.web.auth.security import set_password
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing
 from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, VM

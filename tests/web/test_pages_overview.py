@@ -18,8 +18,8 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, ReasonCode
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
+from partnerprojekte.web.auth.security import set_password
 from partnerprojekte.web.exports import HEADER
-from partnerprojekte.web.security import set_password
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing, proposal_doc
 from tests.people import MWIDE, PARTNER, STAB, VM

@@ -13,7 +13,7 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.model import Event, ReasonCode, Role, Visibility
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web.security import set_password
+from partnerprojekte.web.auth.security import set_password
 from tests.people import MWIDE, PARTNER, STAB
 from tests.web.conftest import PEOPLE, bearer, to_coordination
 from tests.web.test_pages import PASSWORD, Browser

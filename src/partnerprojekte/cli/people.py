@@ -55,7 +55,7 @@ def users_add(
     """Eine Person mit ihrer Rolle anlegen; sie erhält einen Aktivierungslink per E-Mail."""
     with handled(as_json):
         from partnerprojekte.db.user_audit import UserActor
-        from partnerprojekte.web import accounts
+        from partnerprojekte.web.auth import accounts
 
         svc = support.services()
         chosen = choice(role, Role, "--role")
@@ -132,7 +132,7 @@ def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
 
     Das Passwort wählt die Person selbst; der Link geht nur per E-Mail an sie und wird hier nicht gezeigt.
     """
-    from partnerprojekte.web import accounts
+    from partnerprojekte.web.auth import accounts
 
     with handled():
         svc = support.services()
@@ -152,7 +152,7 @@ def users_send_link(email: EmailArg, as_: AdminOpt) -> None:
 def users_deactivate(email: EmailArg, as_: AdminOpt) -> None:
     """Eine Person deaktivieren: Sitzungen enden, API-Tokens und Links verfallen, offene Zustimmungen
     werden zurückgenommen (protokolliert; Ressort und Arbeitsstab erhalten eine E-Mail)."""
-    from partnerprojekte.web import accounts, people
+    from partnerprojekte.web.auth import accounts, people
 
     with handled():
         svc = support.services()
@@ -185,7 +185,7 @@ def users_set_role(
     """Rolle oder Ressort einer Person ändern; ihre offenen Zustimmungen werden zurückgenommen und sie
     meldet sich neu an (Sitzungen und API-Tokens enden)."""
     from partnerprojekte.model import Role
-    from partnerprojekte.web import accounts, people
+    from partnerprojekte.web.auth import accounts, people
 
     with handled():
         svc = support.services()
@@ -213,8 +213,8 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Ein API-Token erstellen und einmal anzeigen."""
-    from partnerprojekte.web import accounts
-    from partnerprojekte.web.security import issue_api_token
+    from partnerprojekte.web.auth import accounts
+    from partnerprojekte.web.auth.security import issue_api_token
 
     with handled(as_json):
         svc = support.services()
@@ -281,8 +281,8 @@ def token_revoke(
     as_: AdminOpt,
 ) -> None:
     """Ein API-Token widerrufen (gilt sofort)."""
-    from partnerprojekte.web import accounts
-    from partnerprojekte.web.security import revoke_api_token
+    from partnerprojekte.web.auth import accounts
+    from partnerprojekte.web.auth.security import revoke_api_token
 
     with handled():
         svc = support.services()

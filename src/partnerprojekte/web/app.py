@@ -17,9 +17,9 @@ from partnerprojekte.config import Settings, get_settings
 from partnerprojekte.db.engine import Database, make_engine
 from partnerprojekte.services import Services
 from partnerprojekte.web import errors
+from partnerprojekte.web.auth.security import cookie_secure, prepare_login
 from partnerprojekte.web.deps import STATE_NEW_CSRF, set_csrf_cookie
 from partnerprojekte.web.inputs import BodyLimit, refuse_bad_text
-from partnerprojekte.web.security import cookie_secure, prepare_login
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api/v1"
@@ -88,7 +88,7 @@ class SecurityHeaders:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application over one database; without arguments from the environment's settings."""
-    from partnerprojekte.web import api
+    from partnerprojekte.web.api import routes as api
 
     settings = settings or get_settings()
     if db is None:
@@ -110,9 +110,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     prepare_login()
     app.include_router(api.router, prefix=API_PREFIX)
     page_renderer = None
-    if importlib.util.find_spec("partnerprojekte.web.pages") is not None:
+    if importlib.util.find_spec("partnerprojekte.web.pages.router") is not None:
         # Imported normally once it exists, so that an error in it is not mistaken for its absence.
-        pages = importlib.import_module("partnerprojekte.web.pages")
+        pages = importlib.import_module("partnerprojekte.web.pages.router")
         app.include_router(pages.router)
         page_renderer = getattr(pages, "render_error", None)
     if STATIC_DIR.is_dir():

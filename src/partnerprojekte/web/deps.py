@@ -22,9 +22,8 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import security
-from partnerprojekte.web.errors import CsrfFailed, NotAuthenticated
-from partnerprojekte.web.security import (
+from partnerprojekte.web.auth import security
+from partnerprojekte.web.auth.security import (
     SessionInfo,
     actor_for_api_token,
     cookie_name,
@@ -35,6 +34,7 @@ from partnerprojekte.web.security import (
     session_for_token,
     start_session,
 )
+from partnerprojekte.web.errors import CsrfFailed, NotAuthenticated
 
 # Anonymous forms (the login form) are protected by a double-submit cookie bound to its token: the cookie
 # holds a random value, the page the value's HMAC under the application's key. Another site can neither

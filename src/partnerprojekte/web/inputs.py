@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from partnerprojekte.errors import FieldError, ValidationError
 from partnerprojekte.formats import text_problem
 from partnerprojekte.web.errors import RequestTooLarge
-from partnerprojekte.web.proposal_form import FIELD_LABELS, ROW_LABELS, is_proposal_input
+from partnerprojekte.web.pages.proposal_form import FIELD_LABELS, ROW_LABELS, is_proposal_input
 
 _ROW_FIELD = re.compile(r"^([a-z_.]+)\[(\d{1,3})\]\.([a-z_]+)$")
 # The submission form validates its inputs as the proposal document and shows each error at its input,

@@ -4,7 +4,7 @@
  * - the print button of the report;
  * - the submission form: rows added and removed in place, and the live criteria check, which sends the
  *   form as a §5 document to POST /api/v1/check. The document is built by the same rules as
- *   web/proposal_form.py (ProposalForm.to_document); keep the two in step.
+ *   web/pages/proposal_form.py (ProposalForm.to_document); keep the two in step.
  */
 (function () {
   "use strict";

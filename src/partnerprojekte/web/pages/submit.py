@@ -22,7 +22,8 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import (
+from partnerprojekte.web.pages.proposal_form import LISTS, ProposalForm
+from partnerprojekte.web.pages.support import (
     SIGNED_IN_FORM,
     PageActor,
     PostedForm,
@@ -34,8 +35,7 @@ from partnerprojekte.web.page_support import (
     require_role,
     text,
 )
-from partnerprojekte.web.proposal_form import LISTS, ProposalForm
-from partnerprojekte.web.templating import redirect, render
+from partnerprojekte.web.pages.templating import redirect, render
 from partnerprojekte.web.wording import criterion_requirements
 
 router = APIRouter()

@@ -37,19 +37,7 @@ from partnerprojekte.reading import queries
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor, EventInput, roles_for
 from partnerprojekte.web import queries_web
-from partnerprojekte.web.deps import (
-    authentication,
-    database,
-    finish_login,
-    password_login,
-    require_actor,
-    require_api_csrf,
-    services,
-    settings,
-)
-from partnerprojekte.web.errors import Forbidden, UnsupportedMediaType
-from partnerprojekte.web.queries_web import ProposalRef
-from partnerprojekte.web.schemas import (
+from partnerprojekte.web.api.schemas import (
     CheckOut,
     CommentBody,
     ConfirmationBody,
@@ -66,7 +54,19 @@ from partnerprojekte.web.schemas import (
     SubmitOut,
     TransitionEvent,
 )
-from partnerprojekte.web.security import end_session, session_cookie_name
+from partnerprojekte.web.auth.security import end_session, session_cookie_name
+from partnerprojekte.web.deps import (
+    authentication,
+    database,
+    finish_login,
+    password_login,
+    require_actor,
+    require_api_csrf,
+    services,
+    settings,
+)
+from partnerprojekte.web.errors import Forbidden, UnsupportedMediaType
+from partnerprojekte.web.queries_web import ProposalRef
 
 DESCRIPTION = """\
 Programmierschnittstelle für die Qualifizierung der Partnerprojekte der Ruhr-Konferenz.

@@ -17,9 +17,9 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import queries_web, views
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import PageActor, ascii_int, proposal_number
+from partnerprojekte.web.pages.support import PageActor, ascii_int, proposal_number
+from partnerprojekte.web.pages.templating import render
 from partnerprojekte.web.search import ListFilters, search_page
-from partnerprojekte.web.templating import render
 
 router = APIRouter()
 

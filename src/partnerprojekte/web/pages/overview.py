@@ -22,11 +22,11 @@ from partnerprojekte.states.diagram import svg
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import exports, queries_web
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import PageActor, require_role
+from partnerprojekte.web.pages.support import PageActor, require_role
+from partnerprojekte.web.pages.templating import render
 from partnerprojekte.web.search import ListFilters, export_batches, search_proposals
 from partnerprojekte.web.stats import time_in_states
 from partnerprojekte.web.tasks import tasks_for
-from partnerprojekte.web.templating import render
 
 router = APIRouter()
 

@@ -7,10 +7,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from partnerprojekte.errors import DomainError, NotFound
-from partnerprojekte.web import accounts
+from partnerprojekte.web.auth import accounts
+from partnerprojekte.web.auth.security import PASSWORD_MIN_LENGTH
 from partnerprojekte.web.deps import database, require_csrf
-from partnerprojekte.web.security import PASSWORD_MIN_LENGTH
-from partnerprojekte.web.templating import redirect, render
+from partnerprojekte.web.pages.templating import redirect, render
 from partnerprojekte.web.wording import web_message
 
 router = APIRouter()

@@ -30,7 +30,7 @@ from partnerprojekte.errors import NotFound, TransitionRefused, ValidationError
 from partnerprojekte.model import Role
 from partnerprojekte.notifications.kinds import ACTIVATION_KIND
 from partnerprojekte.services import Services
-from partnerprojekte.web.security import check_password_policy, hash_password, revoke_user_tokens
+from partnerprojekte.web.auth.security import check_password_policy, hash_password, revoke_user_tokens
 
 ACTIVATION_PATH = "/aktivieren"
 TOKEN_MAX = 100  # token_urlsafe(32) has 43 characters; anything much longer is not one of ours

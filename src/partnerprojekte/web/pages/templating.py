@@ -17,9 +17,9 @@ from partnerprojekte.ids import format_id
 from partnerprojekte.model import Role
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web import wording
+from partnerprojekte.web.auth.security import cookie_name, cookie_secure
 from partnerprojekte.web.deps import csrf_token, current_actor, settings
-from partnerprojekte.web.proposal_form import field_id
-from partnerprojekte.web.security import cookie_name, cookie_secure
+from partnerprojekte.web.pages.proposal_form import field_id
 
 FLASH_COOKIE = "pp_meldung"
 FLASH_KINDS = ("erfolg", "hinweis")

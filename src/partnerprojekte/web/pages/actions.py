@@ -21,7 +21,8 @@ from partnerprojekte.services import Outcome, Services
 from partnerprojekte.states.workflow import Actor, EventInput, roles_for
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import (
+from partnerprojekte.web.pages.proposals import detail_context
+from partnerprojekte.web.pages.support import (
     SIGNED_IN_FORM,
     PageActor,
     PostedForm,
@@ -34,9 +35,8 @@ from partnerprojekte.web.page_support import (
     text,
     texts,
 )
-from partnerprojekte.web.pages_proposals import detail_context
+from partnerprojekte.web.pages.templating import redirect, render
 from partnerprojekte.web.queries_web import ProposalRef
-from partnerprojekte.web.templating import redirect, render
 from partnerprojekte.web.wording import event_name, role_label
 
 router = APIRouter()

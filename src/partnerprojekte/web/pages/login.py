@@ -8,6 +8,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from partnerprojekte.errors import DomainError
+from partnerprojekte.web.auth.security import (
+    MAX_FAILURES,
+    PASSWORD_MAX_LENGTH,
+    THROTTLE_WINDOW,
+    end_session,
+)
 from partnerprojekte.web.deps import (
     CSRF_FIELD,
     check_csrf,
@@ -18,14 +24,8 @@ from partnerprojekte.web.deps import (
     require_csrf,
 )
 from partnerprojekte.web.errors import LoginThrottled
-from partnerprojekte.web.page_support import HOME, safe_next, text
-from partnerprojekte.web.security import (
-    MAX_FAILURES,
-    PASSWORD_MAX_LENGTH,
-    THROTTLE_WINDOW,
-    end_session,
-)
-from partnerprojekte.web.templating import redirect, render
+from partnerprojekte.web.pages.support import HOME, safe_next, text
+from partnerprojekte.web.pages.templating import redirect, render
 
 router = APIRouter()
 

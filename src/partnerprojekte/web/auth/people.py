@@ -16,8 +16,8 @@ from partnerprojekte.formats import check_text
 from partnerprojekte.model import Role
 from partnerprojekte.reference import load_reference
 from partnerprojekte.services import NAME_MAX, Services
-from partnerprojekte.web import accounts
-from partnerprojekte.web.security import revoke_user_tokens
+from partnerprojekte.web.auth import accounts
+from partnerprojekte.web.auth.security import revoke_user_tokens
 
 
 def add_person(

@@ -14,10 +14,10 @@ from partnerprojekte.errors import DomainError, ValidationError
 from partnerprojekte.model import Role
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import people
+from partnerprojekte.web.auth import people
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.page_support import SIGNED_IN_FORM, PageActor, PostedForm, require_role, text
-from partnerprojekte.web.templating import redirect, render
+from partnerprojekte.web.pages.support import SIGNED_IN_FORM, PageActor, PostedForm, require_role, text
+from partnerprojekte.web.pages.templating import redirect, render
 from partnerprojekte.web.wording import web_message
 
 router = APIRouter()

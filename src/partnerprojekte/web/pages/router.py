@@ -15,16 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from partnerprojekte.web import (
-    pages_actions,
-    pages_activation,
-    pages_admin,
-    pages_auth,
-    pages_overview,
-    pages_proposals,
-    pages_submit,
-)
-from partnerprojekte.web.templating import render
+from partnerprojekte.web.pages import actions as pages_actions
+from partnerprojekte.web.pages import activation as pages_activation
+from partnerprojekte.web.pages import admin as pages_admin
+from partnerprojekte.web.pages import login as pages_auth
+from partnerprojekte.web.pages import overview as pages_overview
+from partnerprojekte.web.pages import proposals as pages_proposals
+from partnerprojekte.web.pages import submit as pages_submit
+from partnerprojekte.web.pages.templating import render
 
 log = logging.getLogger(__name__)
 

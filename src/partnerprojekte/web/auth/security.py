@@ -150,7 +150,7 @@ def set_password(db: Database, email: str, password: str, *, by: UserActor = SEE
     """Store the argon2id hash of a new password for a user; their sessions end, their API tokens die.
 
     For seeding (tests, demo set-ups) only: no page, API route or command lets an administrator call
-    it for someone else. People set their own password through an activation link (``web/accounts.py``).
+    it for someone else. People set their own password through an activation link (``web/auth/accounts.py``).
     """
     check_password_policy(password)
     digest = hash_password(password)

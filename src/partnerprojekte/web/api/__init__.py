@@ -1,0 +1,1 @@
+"""Die HTTP-API unter /api/v1: Routen und Schemas."""
