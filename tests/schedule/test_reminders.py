@@ -16,10 +16,10 @@ from partnerprojekte.mailing.reminders import (
     EXISTS,
     QUEUED,
     WOULD_QUEUE,
-    days_waiting,
     run_reminders,
 )
 from partnerprojekte.model import Event, ReasonCode
+from partnerprojekte.reading.owed import days_waiting
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.conftest import Clock

@@ -6,12 +6,11 @@ import datetime as dt
 
 from partnerprojekte.mailing.digests import digest_week
 from partnerprojekte.mailing.reminders import (
-    days_waiting,
     idempotency_key,
     reminder_moment,
     round_due,
-    waiting_cutoff,
 )
+from partnerprojekte.reading.owed import days_waiting, waiting_cutoff
 from tests.schedule.conftest import berlin
 
 TZ = "Europe/Berlin"

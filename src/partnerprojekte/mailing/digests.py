@@ -27,23 +27,25 @@ from partnerprojekte.ids import format_id
 from partnerprojekte.mailing.reminders import (
     EXISTS,
     QUEUED,
-    REVISION,
-    RULES,
     WOULD_QUEUE,
-    DayCounter,
     PlannedMail,
-    approvals_owed,
     existing_keys,
-    fetch,
     idempotency_key,
-    local_day,
-    local_moment,
     outbox_row,
     queue,
+)
+from partnerprojekte.model import EVENT_LABELS, Event, Role, State
+from partnerprojekte.reading.owed import (
+    REVISION,
+    RULES,
+    DayCounter,
+    approvals_owed,
+    fetch,
+    local_day,
+    local_moment,
     revision_waiting,
     waiting_cutoff,
 )
-from partnerprojekte.model import EVENT_LABELS, Event, Role, State
 from partnerprojekte.reading.report_text import STATUS_ORDER
 from partnerprojekte.states.workflow import ApprovalPolicy
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow, UserRow
-from partnerprojekte.mailing.reminders import RULES, days_waiting, local_day
 from partnerprojekte.model import Event, Role, State
+from partnerprojekte.reading.owed import RULES, days_waiting, local_day
 from partnerprojekte.reading.queries import cached
 from partnerprojekte.states.workflow import Actor, ApprovalPolicy
 from partnerprojekte.web import wording
