@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partnerprojekte.model import Role, Visibility
+from partnerprojekte.model import Audience, Role, Visibility
 from partnerprojekte.states.workflow import Actor, same_organisation
 
 
@@ -18,3 +18,8 @@ def can_see_proposal(actor: Actor, organisation: str, responsible_ressort: str |
 def can_see_comment(actor: Actor, visibility: Visibility) -> bool:
     """A partner reads only the comments meant for the partner."""
     return actor.role is not Role.PARTNER or visibility is Visibility.PARTNER
+
+
+def audience_reads_comment(audience: Audience, visibility: Visibility) -> bool:
+    """The same rule for the groups a notification goes to: the partner's mail holds no internal comment."""
+    return audience is not Audience.PARTNER or visibility is Visibility.PARTNER

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from partnerprojekte import audience as aud
+from partnerprojekte.access import audience_reads_comment
 from partnerprojekte.config import Settings
 from partnerprojekte.db import audit, outbox, store
 from partnerprojekte.db.engine import Database
@@ -220,7 +221,8 @@ class Writer:
         contexts: list[tuple[aud.Audience, dict[str, Any]]] = []
         for group in groups:
             context = base
-            if group is aud.Audience.PARTNER and base.get("comment_visibility") == Visibility.INTERN.value:
+            shown = base.get("comment_visibility")
+            if shown is not None and not audience_reads_comment(group, Visibility(shown)):
                 # A partner never reads an internal comment, not even in an e-mail.
                 context = {**base, "comment": None}
             contexts.append((group, context))

@@ -47,6 +47,7 @@ __all__ = [
     "authorize_comment",
     "authorize_confirm",
     "check_role",
+    "comment_visibilities",
     "decide",
     "default_visibility",
     "event_roles",
@@ -202,10 +203,15 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
         )
 
 
+def comment_visibilities(actor: Actor) -> tuple[Visibility, ...]:
+    """The visibilities a person may give a comment: a partner writes only for the partner."""
+    return (Visibility.PARTNER,) if actor.role is Role.PARTNER else (Visibility.INTERN, Visibility.PARTNER)
+
+
 def authorize_comment(facts: ProposalFacts, actor: Actor, visibility: Visibility) -> Visibility:
     """Who may comment; returns the effective visibility (a partner's comment is always for the partner)."""
     check_role(facts, actor, action_roles(Action.COMMENT), "Kommentieren", "comment")
-    return Visibility.PARTNER if actor.role is Role.PARTNER else visibility
+    return visibility if visibility in comment_visibilities(actor) else Visibility.PARTNER
 
 
 def default_visibility(event: Event | None, actor: Actor) -> Visibility:

@@ -19,7 +19,14 @@ from partnerprojekte.model import Action, Criterion, Event, Role, State, Verdict
 from partnerprojekte.proposal import HandlungsfeldKey
 from partnerprojekte.reading.queries import cached, proposal_summary, report
 from partnerprojekte.states.table import action_spec, spec_for
-from partnerprojekte.states.workflow import Actor, ApprovalPolicy, ProposalFacts, action_roles, check_role
+from partnerprojekte.states.workflow import (
+    Actor,
+    ApprovalPolicy,
+    ProposalFacts,
+    action_roles,
+    check_role,
+    comment_visibilities,
+)
 
 # Audit entries of internal coordination that a partner does not see at all.
 INTERNAL_ENTRIES = frozenset({"approve", "withdraw_approval", "confirm_criterion"})
@@ -231,13 +238,7 @@ def permissions(
         "assign_ressort": may(Action.ASSIGN_RESSORT),
         "confirm_criteria": confirmable if may(Action.CONFIRM_CRITERION) else [],
         "comment": may_comment,
-        "comment_visibilities": (
-            [Visibility.PARTNER.value]
-            if actor.role is Role.PARTNER
-            else [Visibility.INTERN.value, Visibility.PARTNER.value]
-            if may_comment
-            else []
-        ),
+        "comment_visibilities": [v.value for v in comment_visibilities(actor)] if may_comment else [],
     }
 
 

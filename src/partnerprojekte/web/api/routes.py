@@ -31,11 +31,17 @@ from fastapi.openapi.utils import get_openapi
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.formats import load_document, proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
-from partnerprojekte.model import Action, Event, Role, State, Visibility, event_label
+from partnerprojekte.model import Action, Event, Role, State, event_label
 from partnerprojekte.proposal import HandlungsfeldKey, Proposal
 from partnerprojekte.reading import queries
 from partnerprojekte.reference import load_reference
-from partnerprojekte.states.workflow import Actor, EventInput, roles_for
+from partnerprojekte.states.workflow import (
+    Actor,
+    EventInput,
+    comment_visibilities,
+    default_visibility,
+    roles_for,
+)
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.api.schemas import (
     CheckOut,
@@ -403,13 +409,13 @@ def comment(
     body: CommentBody,
 ) -> dict[str, Any]:
     """Einen Kommentar schreiben: intern (Arbeitsstab und Ressort) oder für den Partner."""
-    if actor.role is Role.PARTNER and body.visibility is Visibility.INTERN:
+    if body.visibility is not None and body.visibility not in comment_visibilities(actor):
         # Refused rather than quietly made visible: the partner asked for something they cannot have.
         raise Forbidden(
             "Kommentieren: Interne Kommentare sind Arbeitsstab und Ressorts vorbehalten; "
             "Ihre Kommentare lesen alle Beteiligten (visibility „partner“)."
         )
-    visibility = body.visibility or (Visibility.PARTNER if actor.role is Role.PARTNER else Visibility.INTERN)
+    visibility = body.visibility or default_visibility(None, actor)
     return services(request).comment(ref.id, actor.email, body.text, visibility).to_json()
 
 

@@ -16,9 +16,9 @@ from starlette.datastructures import FormData
 
 from partnerprojekte.errors import DomainError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import Action, Criterion, Event, ReasonCode, Role, Visibility
+from partnerprojekte.model import Action, Criterion, Event, ReasonCode, Visibility
 from partnerprojekte.services import Outcome, Services
-from partnerprojekte.states.workflow import Actor, EventInput, roles_for
+from partnerprojekte.states.workflow import Actor, EventInput, default_visibility, roles_for
 from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.pages.proposals import detail_context
@@ -118,7 +118,7 @@ def _confirm(svc: Services, ref: ProposalRef, actor: Actor, form: FormData) -> s
 
 
 def _comment(svc: Services, ref: ProposalRef, actor: Actor, form: FormData) -> str:
-    visibility = _visibility(form, Visibility.PARTNER if actor.role is Role.PARTNER else Visibility.INTERN)
+    visibility = _visibility(form, default_visibility(None, actor))
     svc.comment(ref.id, actor.email, text(form, "text"), visibility)
     return "Ihr Kommentar ist gespeichert."
 
