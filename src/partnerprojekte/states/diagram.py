@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from html import escape
 
 from partnerprojekte.model import EVENT_LABELS, FINAL_STATES, Event, State
@@ -27,8 +28,9 @@ def mermaid() -> str:
     for src, dest, event in edges():
         source = "[*]" if src == NEW else src
         lines.append(f"    {source} --> {dest}: {EVENT_LABELS[_event(event)]} ({event})")
-    for state in (State.ANERKANNT, State.IN_SAEULE_1_INTEGRIERT, State.ZURUECKGEZOGEN):
-        lines.append(f"    {state.value} --> [*]")
+    for state in State:
+        if state in FINAL_STATES:
+            lines.append(f"    {state.value} --> [*]")
     return "\n".join(lines)
 
 
@@ -36,24 +38,49 @@ def _event(name: str) -> Event:
     return Event(name)
 
 
-# Fixed positions (column, row): the path runs left to right in the middle row, the endings above
-# and below it, so that the edges into each ending fan in without crossing the main path.
-_POS: dict[str, tuple[float, float]] = {
-    State.ZURUECKGEZOGEN.value: (2, 0),
-    NEW: (0, 1),
-    State.EINGEREICHT.value: (1, 1),
-    State.IN_BEARBEITUNG.value: (2, 1),
-    State.IN_ABSTIMMUNG.value: (3, 1),
-    State.ANERKANNT.value: (4, 1),
-    State.NICHT_WEITERVERFOLGT.value: (1.5, 2),
-    State.IN_SAEULE_1_INTEGRIERT.value: (3.3, 2),
-}
+def layout() -> dict[str, tuple[float, float]]:
+    """Positions (column, row) computed from the table: the longest of the shortest paths runs left to right
+    in the middle row; every other state sits below (or, if that is taken nearby, above) the mean column
+    of the states it is reached from, so that its edges fan in without crossing the main path; a box
+    that would overlap another moves right of it."""
+    step = [(src, dest) for src, dest, _ in edges() if src != dest]
+    rank = {NEW: 0}  # the fewest events from the start (breadth first)
+    frontier = [NEW]
+    while frontier:
+        reached = {dest: rank[src] + 1 for src, dest in step if src in frontier and dest not in rank}
+        rank.update(reached)
+        frontier = list(reached)
+    # The main path: back from the farthest state, always to a predecessor one rank nearer the start.
+    path = [max(rank, key=lambda name: (rank[name], name not in FINAL_NAMES))]
+    while path[-1] != NEW:
+        path.append(min(src for src, dest in step if dest == path[-1] and rank[src] == rank[path[-1]] - 1))
+    pos: dict[str, tuple[float, float]] = {name: (rank[name], 1) for name in path}
+    apart = (_BW + 40) / _W  # columns between two boxes of one row
+    off_path = [s.value for s in State if s.value not in pos]
+    sources_of = {name: [src for src, dest in step if dest == name and src in pos] for name in off_path}
+    # The most connected first: they get the column their edges ask for.
+    for name in sorted(off_path, key=lambda n: -len(sources_of[n])):
+        column = sum(pos[src][0] for src in sources_of[name]) / len(sources_of[name])
+        taken = {row: [c for c, r in pos.values() if r == row and abs(c - column) < apart] for row in (2, 0)}
+        row = min(taken, key=lambda r: len(taken[r]))  # below, unless above is freer
+        if taken[row]:
+            column = max(taken[row]) + apart
+        pos[name] = (round(column, 2), row)
+    return pos
+
+
+FINAL_NAMES = frozenset(s.value for s in FINAL_STATES)
 _W, _H, _BW, _BH, _LEFT, _TOP = 320, 170, 250, 46, 20, 30
 
 
 def _box(state: str) -> tuple[float, float]:
-    col, row = _POS[state]
+    col, row = _positions()[state]
     return _LEFT + col * _W, _TOP + row * _H
+
+
+@cache
+def _positions() -> dict[str, tuple[float, float]]:
+    return layout()
 
 
 def _centre(state: str) -> tuple[float, float]:
@@ -71,7 +98,8 @@ def _label(x: float, y: float, text: str) -> str:
 
 def svg() -> str:
     """A standalone SVG drawing of the machine with German labels."""
-    width, height = int(_LEFT * 2 + 4 * _W + _BW), int(_TOP * 2 + 2 * _H + _BH)
+    columns = max(col for col, _ in _positions().values())
+    width, height = int(_LEFT * 2 + columns * _W + _BW), int(_TOP * 2 + 2 * _H + _BH)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
@@ -117,7 +145,7 @@ def svg() -> str:
         # Labels sit on the outer side of the bend, so that the two directions of a pair part.
         offset = (12.0 if cy > my else -12.0) if y1 == y2 else 0.0
         labels.append(_label(lx, ly + 4 + offset, label))
-    for state in _POS:
+    for state in _positions():
         x, y = _box(state)
         if state == NEW:
             out.append(f'<circle cx="{x + _BW / 2}" cy="{y + _BH / 2}" r="10" fill="#333"/>')
