@@ -18,6 +18,7 @@ from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database, make_engine, normalise_url
 from partnerprojekte.db.migrate import upgrade
 from partnerprojekte.services import Services
+from tests.smtp_server import SmtpSink
 
 PG_ENV = "PARTNERPROJEKTE_TEST_POSTGRES_URL"
 
@@ -157,3 +158,14 @@ def settings() -> Settings:
 def services(db: Database, settings: Settings) -> Services:
     """The use cases over the test database."""
     return Services(db, settings)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpSink]:
+    """A real aiosmtpd server on 127.0.0.1 and a free port, stopped after the test (one for every suite;
+    a module that needs a slow one overrides it)."""
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -153,7 +153,7 @@ def cluster() -> OwnCluster:
 
 
 @pytest.fixture
-def sink() -> SmtpSink:
+def smtp() -> SmtpSink:
     """A mail server that takes its time a little (so the outage meets messages in flight)."""
     server = SmtpSink().start()
     server.slow(0.15, 1)
@@ -166,7 +166,7 @@ def sink() -> SmtpSink:
 @pytest.mark.timeout(600)
 def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_nothing(
     cluster: OwnCluster,
-    sink: SmtpSink,
+    smtp: SmtpSink,
     tmp_path: Path,
     record_property: pytest.RecordProperty,
     request: pytest.FixtureRequest,
@@ -189,7 +189,7 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     base = f"http://127.0.0.1:{port}"
     env = sender_env(
         url,
-        sink,
+        smtp,
         PARTNERPROJEKTE_MAIL__BATCH_SIZE=str(BATCH),
         PARTNERPROJEKTE_MAIL__SENDING_TIMEOUT_SECONDS="5",
         PREFECT_HOME=str(tmp_path / "prefect"),
@@ -220,9 +220,9 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     try:
         wait_until_up(base, token, 60)
         started = time.monotonic()
-        while not sink.messages and time.monotonic() - started < 90:  # Prefect's first start takes a while
+        while not smtp.messages and time.monotonic() - started < 90:  # Prefect's first start takes a while
             time.sleep(0.2)
-        assert sink.messages, "the flow sent nothing"
+        assert smtp.messages, "the flow sent nothing"
         load = Load(base, token, proposals).start()
         time.sleep(3)
         cut = time.monotonic()
@@ -232,7 +232,7 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
             time.sleep(1)
         time.sleep(2)
         down = time.monotonic()
-        mailed_before = len(sink.messages)
+        mailed_before = len(smtp.messages)
         cluster.stop("immediate")  # a crash: no goodbye to the clients
         time.sleep(OUTAGE_SECONDS)
         up_again = time.monotonic()
@@ -289,7 +289,7 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     assert len(stored - acknowledged) <= unanswered_writes
 
     rows = expected_ids(Database(check))
-    seen = received_ids(sink)
+    seen = received_ids(smtp)
     assert set(seen) == set(rows), "a message was lost"
     assert all(r.status == "sent" for r in rows.values())
     duplicates = sum(n - 1 for n in seen.values())

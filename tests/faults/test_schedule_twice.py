@@ -83,22 +83,14 @@ def run_together(commands: list[list[str]], env: dict[str, str]) -> list[dict[st
     return reports
 
 
-@pytest.fixture
-def sink() -> SmtpSink:
-    """A running sink of this test's own."""
-    server = SmtpSink().start()
-    yield server  # type: ignore[misc]
-    server.stop()
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_reminder_and_digest_runs_started_at_once_as_processes_mail_each_person_once(
-    twins: tuple[str, Engine, str, Engine], sink: SmtpSink, record_property: pytest.RecordProperty
+    twins: tuple[str, Engine, str, Engine], smtp: SmtpSink, record_property: pytest.RecordProperty
 ) -> None:
     url, engine, single_url, single_engine = twins
-    env = sender_env(url, sink)
-    single_env = sender_env(single_url, sink)
+    env = sender_env(url, smtp)
+    single_env = sender_env(single_url, smtp)
     together = 0
     for day in DAYS:
         jobs = [["reminders", "run", "--as-of", day], ["digest", "run", "--as-of", day]]
@@ -120,7 +112,7 @@ def test_reminder_and_digest_runs_started_at_once_as_processes_mail_each_person_
     assert result.returncode == 0, result.stderr[-2000:]
     db = Database(engine)
     assert open_rows(db) == 0
-    seen = received_ids(sink)
+    seen = received_ids(smtp)
     assert set(seen) == set(expected_ids(db)) and max(seen.values()) == 1
     kinds = Counter(kind.split(".")[0] for kind, _, _ in at_once)
     figures = (

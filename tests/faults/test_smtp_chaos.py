@@ -30,12 +30,12 @@ DROP_EVERY = 53
 OUTAGE_AFTER, OUTAGE_SECONDS = 200, 30.0
 
 
-def sender_env(url: str, sink: SmtpSink, **extra: str) -> dict[str, str]:
-    """A product process that sends to the sink, retries fast and gives up only late."""
+def sender_env(url: str, smtp: SmtpSink, **extra: str) -> dict[str, str]:
+    """A product process that sends to the test SMTP server, retries fast and gives up only late."""
     return process_env(
         url,
         PARTNERPROJEKTE_MAIL__SMTP_HOST="127.0.0.1",
-        PARTNERPROJEKTE_MAIL__SMTP_PORT=str(sink.port),
+        PARTNERPROJEKTE_MAIL__SMTP_PORT=str(smtp.port),
         PARTNERPROJEKTE_MAIL__SMTP_SECURITY="none",
         PARTNERPROJEKTE_MAIL__TIMEOUT_SECONDS="5",
         PARTNERPROJEKTE_MAIL__RETRY_BASE_SECONDS="0.2",
@@ -76,45 +76,37 @@ def expected_ids(db: Database) -> dict[str, OutboxRow]:
         return {builder.message_id(r.id, r.idempotency_key): r for r in s.scalars(select(OutboxRow))}
 
 
-def received_ids(sink: SmtpSink) -> Counter[str]:
+def received_ids(smtp: SmtpSink) -> Counter[str]:
     """How often each Message-ID reached the server."""
-    return Counter(str(m.message["Message-ID"]) for m in sink.messages)
-
-
-@pytest.fixture
-def sink() -> SmtpSink:
-    """A running sink of this test's own."""
-    server = SmtpSink().start()
-    yield server  # type: ignore[misc]
-    server.stop()
+    return Counter(str(m.message["Message-ID"]) for m in smtp.messages)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_every_message_arrives_once_or_is_dead_with_its_reason_through_451_550_outage_slow_and_drops(
-    committed: tuple[str, Engine], sink: SmtpSink, record_property: pytest.RecordProperty
+    committed: tuple[str, Engine], smtp: SmtpSink, record_property: pytest.RecordProperty
 ) -> None:
     url, engine = committed
     db = Database(engine)
     assert queue_samples(db, MESSAGES) == MESSAGES
     refused = {f"sample-{n}@example.org" for n in range(0, MESSAGES, REFUSED_EVERY)}
     for address in refused:
-        sink.refuse(address)
-    sink.fail_next(TEMPORARY)
-    sink.slow(SLOW_SECONDS, SLOW_EVERY)
-    sink.drop(DROP_EVERY)
-    env = sender_env(url, sink, PARTNERPROJEKTE_MAIL__BATCH_SIZE="50")
+        smtp.refuse(address)
+    smtp.fail_next(TEMPORARY)
+    smtp.slow(SLOW_SECONDS, SLOW_EVERY)
+    smtp.drop(DROP_EVERY)
+    env = sender_env(url, smtp, PARTNERPROJEKTE_MAIL__BATCH_SIZE="50")
 
     outage = threading.Event()
 
     def go_down_once() -> None:
         # While senders are at work: the server is gone for 30 s, then back on the same port.
-        while len(sink.messages) < OUTAGE_AFTER:
+        while len(smtp.messages) < OUTAGE_AFTER:
             time.sleep(0.02)
-        sink.stop()
+        smtp.stop()
         outage.set()
         time.sleep(OUTAGE_SECONDS)
-        sink.start()
+        smtp.start()
 
     watcher = threading.Thread(target=go_down_once, daemon=True)
     watcher.start()
@@ -131,7 +123,7 @@ def test_every_message_arrives_once_or_is_dead_with_its_reason_through_451_550_o
     assert open_rows(db) == 0, "messages left behind"
 
     rows = expected_ids(db)
-    seen = received_ids(sink)
+    seen = received_ids(smtp)
     duplicates = sum(n - 1 for n in seen.values())
     assert duplicates == 0, [m for m, n in seen.items() if n > 1][:5]
     assert set(seen) <= set(rows), "a message the outbox does not know"
@@ -144,7 +136,7 @@ def test_every_message_arrives_once_or_is_dead_with_its_reason_through_451_550_o
     attempts = [r.attempts for r in rows.values()]
     figures = (
         f"{MESSAGES} Nachrichten, {len(seen)} zugestellt je genau einmal, {len(refused)} tot (550), "
-        f"0 doppelt; {TEMPORARY} × 451, {sink.dropped} Abbrüche in DATA, je 37. langsam "
+        f"0 doppelt; {TEMPORARY} × 451, {smtp.dropped} Abbrüche in DATA, je 37. langsam "
         f"({SLOW_SECONDS} s), {OUTAGE_SECONDS:.0f} s Ausfall; {runs} Sender-Läufe, Versuche je Nachricht "
         f"max. {max(attempts)}, Summe {sum(attempts)}; {seconds:.0f} s"
     )
@@ -158,16 +150,16 @@ KILLS = 12
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_killed_sender_loses_nothing_and_repeats_at_most_its_claimed_batch(
-    committed: tuple[str, Engine], sink: SmtpSink, tmp_path: Path, record_property: pytest.RecordProperty
+    committed: tuple[str, Engine], smtp: SmtpSink, tmp_path: Path, record_property: pytest.RecordProperty
 ) -> None:
     url, engine = committed
     db = Database(engine)
     count, batch = 400, 25
     assert queue_samples(db, count) == count
-    sink.slow(0.05, 1)  # every message takes a moment: the kills land in the middle of batches
+    smtp.slow(0.05, 1)  # every message takes a moment: the kills land in the middle of batches
     env = sender_env(
         url,
-        sink,
+        smtp,
         PARTNERPROJEKTE_MAIL__BATCH_SIZE=str(batch),
         PARTNERPROJEKTE_MAIL__SENDING_TIMEOUT_SECONDS="3",
     )
@@ -195,7 +187,7 @@ def test_a_killed_sender_loses_nothing_and_repeats_at_most_its_claimed_batch(
         time.sleep(0.5)
     assert open_rows(db) == 0
     rows = expected_ids(db)
-    seen = received_ids(sink)
+    seen = received_ids(smtp)
     assert set(seen) == set(rows), "a message was lost"
     assert all(r.status == "sent" for r in rows.values())
     duplicates = sum(n - 1 for n in seen.values())

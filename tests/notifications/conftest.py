@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,6 @@ from tests.people import PARTNER, add_people
 from tests.smtp_server import SmtpSink
 
 BASE_URL = "https://partnerprojekte.nrw.example"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    """An aiosmtpd server on 127.0.0.1 and a free port, stopped after the test."""
-    sink = SmtpSink().start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
 
 
 def mail_settings_for(sink: SmtpSink, **changes: Any) -> Settings:

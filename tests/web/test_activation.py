@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -36,16 +35,6 @@ NEW_STAB = "n.stab@stk.nrw.example"
 NEW_MWIDE = "n.wide@mwide.nrw.example"
 OWN_PASSWORD = "mein-eigenes-Passwort-42"
 LINK = re.compile(r"http://127\.0\.0\.1:8000/aktivieren/([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    """The real SMTP sink."""
-    sink = SmtpSink().start()
-    try:
-        yield sink
-    finally:
-        sink.stop()
 
 
 @pytest.fixture
