@@ -26,6 +26,7 @@ from partnerprojekte.states.workflow import (
     EventInput,
     GivenApproval,
     ProposalFacts,
+    allowed_actions,
     authorize_assign_ressort,
     authorize_comment,
     authorize_confirm,
@@ -408,3 +409,27 @@ def test_partner_organisation_matching_ignores_case_and_blanks() -> None:
         9, "p@bio.example", "P", Role.PARTNER, organisation="  kompetenzzentrum  bio-security gmbh "
     )
     assert decide(facts(State.EINGEREICHT), Event.WITHDRAW, partner, EventInput(), POLICY).fires
+
+
+def refusal_reason(state: State | None, event: Event, actor: Actor) -> str | None:
+    """Why ``decide`` refuses the event with full input, or ``None`` if it lets it happen."""
+    try:
+        decide(facts(state), event, actor, FULL_INPUT, POLICY)
+    except TransitionRefused as refused:
+        return refused.reason
+    return None
+
+
+def test_allowed_actions_are_what_decide_lets_a_person_try() -> None:
+    """The buttons: every event ``allowed_actions`` offers passes the state and role checks of ``decide``
+    (it may still fail on input or a guard), and every event it leaves out is refused for state or role."""
+    for state in [None, *State]:
+        for actor in (PARTNER, OTHER_PARTNER, STAB, MWIDE, VM, ADMIN):
+            offered = allowed_actions(facts(state), actor, POLICY).events
+            for event in Event:
+                if event is not Event.SUBMIT:
+                    refused_early = refusal_reason(state, event, actor) in ("state", "role")
+                    assert refused_early is (event not in offered), (state, actor, event)
+    ressort_actions = allowed_actions(facts(State.IN_BEARBEITUNG), MWIDE, POLICY).actions
+    assert {a.value for a in ressort_actions} == {"confirm_criterion", "comment"}
+    assert allowed_actions(facts(State.ANERKANNT), ADMIN, POLICY).actions == frozenset()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.model import (
     CRITERION_LABELS,
     FINAL_STATES,
@@ -37,12 +38,14 @@ __all__ = [
     "ACTIVE_STATES",
     "SAEULE_1_ID",
     "Actor",
+    "Allowed",
     "ApprovalPolicy",
     "Decision",
     "EventInput",
     "GivenApproval",
     "ProposalFacts",
     "action_roles",
+    "allowed_actions",
     "authorize_assign_ressort",
     "authorize_comment",
     "authorize_confirm",
@@ -219,3 +222,35 @@ def default_visibility(event: Event | None, actor: Actor) -> Visibility:
     if actor.role is Role.PARTNER or event in (Event.REQUEST_CHANGES, Event.DECLINE):
         return Visibility.PARTNER
     return Visibility.INTERN
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a person may try on a proposal now: by role, affiliation and state (inputs and guards follow)."""
+
+    events: tuple[Event, ...]
+    actions: frozenset[Action]
+
+
+def allowed_actions(facts: ProposalFacts, actor: Actor, policy: ApprovalPolicy) -> Allowed:
+    """The events and actions of the table this person may try in the proposal's state – the buttons
+    a page offers; every request is still decided by ``decide`` or the action's own check."""
+
+    def may(roles: Sequence[Role]) -> bool:
+        try:
+            check_role(facts, actor, roles, "", "")
+        except TransitionRefused:
+            return False
+        return True
+
+    events = tuple(
+        event
+        for event in Event
+        if event is not Event.SUBMIT
+        and (spec := spec_for(event, facts.state)) is not None
+        and may(policy.required_roles(event, facts.state) or spec.roles)
+    )
+    actions = frozenset(
+        spec.action for spec in table.ACTIONS if facts.state in spec.states and may(spec.roles)
+    )
+    return Allowed(events, actions)

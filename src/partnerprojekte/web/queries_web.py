@@ -13,24 +13,21 @@ from partnerprojekte.access import can_see_comment, can_see_proposal
 from partnerprojekte.db import searchable
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow
-from partnerprojekte.errors import NotFound, TransitionRefused
+from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import format_id
-from partnerprojekte.model import Action, Criterion, Event, Role, State, Verdict, Visibility
+from partnerprojekte.model import Action, Criterion, Role, State, Verdict, Visibility
 from partnerprojekte.proposal import HandlungsfeldKey
 from partnerprojekte.reading.queries import cached, proposal_summary, report
-from partnerprojekte.states.table import action_spec, spec_for
 from partnerprojekte.states.workflow import (
     Actor,
     ApprovalPolicy,
     ProposalFacts,
-    action_roles,
-    check_role,
+    allowed_actions,
     comment_visibilities,
 )
 
 # Audit entries of internal coordination that a partner does not see at all.
 INTERNAL_ENTRIES = frozenset({"approve", "withdraw_approval", "confirm_criterion"})
-TRANSITION_EVENTS = tuple(e for e in Event if e not in (Event.SUBMIT, Event.REVISE))
 
 
 @dataclass(frozen=True)
@@ -196,20 +193,10 @@ def permissions(
 
     For pages to show only the buttons that can work; the use cases still decide every request.
     """
-    facts = ProposalFacts(ref.status, ref.organisation, ref.responsible_ressort)
-
-    def allowed(roles: tuple[Role, ...]) -> bool:
-        try:
-            check_role(facts, actor, roles, "", "")
-        except TransitionRefused:
-            return False
-        return True
-
-    events = []
-    for event in (Event.REVISE, *TRANSITION_EVENTS):
-        spec = spec_for(event, ref.status)
-        if spec is not None and allowed(policy.required_roles(event, ref.status) or spec.roles):
-            events.append(event.value)
+    allowed = allowed_actions(
+        ProposalFacts(ref.status, ref.organisation, ref.responsible_ressort), actor, policy
+    )
+    events = [event.value for event in allowed.events]
     with db.read() as s:
         mine = sorted(
             set(
@@ -229,7 +216,7 @@ def permissions(
     ]
 
     def may(action: Action) -> bool:
-        return ref.status in action_spec(action).states and allowed(action_roles(action))
+        return action in allowed.actions
 
     may_comment = may(Action.COMMENT)
     return {
