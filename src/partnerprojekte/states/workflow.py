@@ -22,7 +22,7 @@ from partnerprojekte.model import (
     event_label,
 )
 from partnerprojekte.states import machine, table
-from partnerprojekte.states.checks import SAEULE_1_ID, check_role, refuse, state_text, still_owed
+from partnerprojekte.states.checks import check_role, refuse, state_text, still_owed
 from partnerprojekte.states.facts import (
     Actor,
     EventInput,
@@ -35,8 +35,6 @@ from partnerprojekte.states.table import sources_of, spec_for
 
 # The facts are part of the workflow's language: callers import them from here.
 __all__ = [
-    "ACTIVE_STATES",
-    "SAEULE_1_ID",
     "Actor",
     "Allowed",
     "ApprovalPolicy",
@@ -49,7 +47,6 @@ __all__ = [
     "authorize_assign_ressort",
     "authorize_comment",
     "authorize_confirm",
-    "check_role",
     "comment_visibilities",
     "decide",
     "default_visibility",
@@ -151,9 +148,6 @@ def decide(
     target = spec.dest or state
     assert target is not None
     return Decision(event, state, target, fires=False, missing_roles=still_owed(request), approval_gated=True)
-
-
-ACTIVE_STATES = table.ACTIVE_STATES
 
 
 def authorize_assign_ressort(facts: ProposalFacts, actor: Actor) -> None:
