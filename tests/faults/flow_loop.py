@@ -2,8 +2,9 @@
 deployment's schedule would (the database-outage fault test's sender).
 
 ``python -m tests.faults.flow_loop SECONDS``: runs the flow (Prefect, with its task retries) every
-``SECONDS`` until stopped with SIGTERM; prints one JSON line per run: ``{"ok": true, "sent": 12}`` or
-``{"ok": false, "error": "OperationalError"}``. A failed run is what a Prefect runner shows as *Failed*;
+``SECONDS`` until stopped with SIGTERM; prints one JSON line per run: ``{"ok": true, "sent": 12, "at": …}``
+or ``{"ok": false, "error": "OperationalError", "at": …}`` (``at``: ``time.monotonic()`` when the run
+ended, the same clock as the test's on Linux). A failed run is what a Prefect runner shows as *Failed*;
 the next one starts on time, like the next minute's scheduled run.
 """
 
@@ -31,9 +32,10 @@ def main() -> int:
     while not stop:
         try:
             totals = deliver_notifications()
-            line = {"ok": True, "sent": totals["sent"], "claimed": totals["claimed"]}
+            line: dict[str, object] = {"ok": True, "sent": totals["sent"], "claimed": totals["claimed"]}
         except Exception as exc:  # every failure is a failed run; the loop is the schedule
             line = {"ok": False, "error": type(exc).__name__}
+        line["at"] = time.monotonic()
         print(json.dumps(line), flush=True)
         time.sleep(pause)
     return 0

@@ -8,8 +8,10 @@ both processes recover without a restart, every acknowledged write is stored and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,6 +19,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -138,6 +141,28 @@ def wait_until_up(base: str, token: str, seconds: float) -> None:
     raise AssertionError("die Web-Anwendung ist nicht gestartet")
 
 
+def flow_runs(path: Path) -> list[dict[str, Any]]:
+    """The flow loop's runs so far, one JSON line each (a line being written is left for later)."""
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1]
+    return [json.loads(line) for line in lines]
+
+
+def stop_process(process: subprocess.Popen[bytes], seconds: float) -> None:
+    """SIGTERM, and if it has not ended after ``seconds``, SIGKILL to its whole session."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        raise AssertionError(f"{process.args} endete nicht binnen {seconds:.0f} s nach SIGTERM") from None
+    # Its children (the flow loop's temporary Prefect server) end with it; whatever stayed goes now.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def cluster() -> OwnCluster:
     """A running cluster of this test's own."""
@@ -200,23 +225,27 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
     check = make_engine(url)
     # Also on failure: an engine left open is collected later, in another test, as a ResourceWarning.
     request.addfinalizer(check.dispose)
+    # Each in a session of its own, so that a process that does not stop is killed with what it started
+    # (the flow loop's temporary Prefect server). The flow loop's lines go to a file, not a pipe: a pipe
+    # a surviving child still holds never ends, and closing it under a reading thread blocks for ever.
     web = subprocess.Popen(
-        [CLI, "web", "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=log
+        [CLI, "web", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
     )
+    runs_file = tmp_path / "runs.jsonl"
+    runs_out = runs_file.open("w")
     flows = subprocess.Popen(
         [sys.executable, "-m", "tests.faults.flow_loop", "0.5"],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=runs_out,
         stderr=flow_log,
-        text=True,
+        start_new_session=True,
     )
-    runs: list[tuple[float, dict[str, object]]] = []  # (when it ended, its line)
-    reader = threading.Thread(
-        target=lambda: runs.extend((time.monotonic(), json.loads(line)) for line in flows.stdout),  # type: ignore[union-attr]
-        daemon=True,
-    )
-    reader.start()
     try:
         wait_until_up(base, token, 60)
         started = time.monotonic()
@@ -253,17 +282,13 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
         while open_rows(Database(check)) and time.monotonic() < deadline:
             time.sleep(1)
         assert open_rows(Database(check)) == 0, "messages left behind"
-        while not any(r["ok"] and at > up for at, r in runs) and time.monotonic() < deadline:
+        while not any(r["ok"] and r["at"] > up for r in flow_runs(runs_file)) and time.monotonic() < deadline:
             time.sleep(0.5)
     finally:
-        flows.terminate()
-        web.terminate()
-        flows.wait(timeout=60)
-        web.wait(timeout=30)
-        reader.join(timeout=10)
-        flows.stdout.close()  # type: ignore[union-attr]
-        log.close()
-        flow_log.close()
+        stop_process(flows, 60)
+        stop_process(web, 30)
+        for file in (runs_out, log, flow_log):
+            file.close()
 
     answers = load.answers
     by_status = Counter(a.status for a in answers)
@@ -298,10 +323,11 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
 
     # The outage met mail in flight; the flow's task retries or its next run took it up, in the same process.
     assert 0 < mailed_before < MESSAGES, mailed_before
-    failed = [r for _, r in runs if not r["ok"]]
+    runs = flow_runs(runs_file)
+    failed = [r for r in runs if not r["ok"]]
     retries = (tmp_path / "flows.log").read_text(encoding="utf-8").count(" will start ")
     assert failed or retries, "the flow never noticed the outage"
-    assert runs[-1][1]["ok"], runs[-3:]
+    assert runs[-1]["ok"], runs[-3:]
     verify = subprocess.run([CLI, "verify"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
