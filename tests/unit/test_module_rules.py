@@ -74,3 +74,52 @@ def test_every_error_class_of_the_package_is_raised_or_caught_somewhere() -> Non
         used |= more
     unused = sorted(defined - used)
     assert unused == []
+
+
+def _names_the_outbox(node: ast.expr) -> bool:
+    """``OutboxRow``, ``OUTBOX``, ``outbox.OUTBOX`` or ``TABLES["outbox"]``."""
+    if isinstance(node, ast.Name):
+        return node.id in ("OutboxRow", "OUTBOX")
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("OutboxRow", "OUTBOX", "__table__") and _names_the_outbox(node.value)
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and node.slice.value == "outbox"
+    return False
+
+
+def _outbox_writes(tree: ast.Module) -> list[int]:
+    """Lines that build an ``OutboxRow`` or call an ``insert`` on the outbox table."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        )
+        inserts = called == "insert" and bool(node.args) and _names_the_outbox(node.args[0])
+        if inserts or _names_the_outbox(func):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_db_outbox_writes_outbox_rows() -> None:
+    # One write path: an event's rows by fan_out, every other row by pending_row and insert_new.
+    home = PACKAGE / "db" / "outbox.py"
+    found = [
+        f"{p.relative_to(PACKAGE)}:{line}" for p in MODULES if p != home for line in _outbox_writes(_tree(p))
+    ]
+    assert found == []
+    assert _outbox_writes(_tree(home)), "db/outbox.py writes no row: the rule looks for the wrong thing"
+
+
+def test_the_outbox_rule_sees_each_way_of_writing_a_row() -> None:
+    for source in (
+        "insert(OutboxRow).values(kind='x')",
+        "postgresql.insert(OUTBOX)",
+        "sqlite.insert(OutboxRow.__table__)",
+        "s.add(OutboxRow(kind='x'))",
+        "insert(TABLES['outbox'])",
+    ):
+        assert _outbox_writes(ast.parse(source)), source
+    assert _outbox_writes(ast.parse("insert(AuditRow)")) == []

@@ -1,11 +1,17 @@
-"""The outbox: notification rows written in the same transaction as the event that causes them."""
+"""The outbox: notification rows written in the same transaction as what causes them.
+
+Two ways in, one module: an event's rows in one ``INSERT … SELECT`` that resolves its recipients
+(``fan_out``); every other row (reminders, digests, activation links, samples) built by ``pending_row``
+and written by ``insert_new``, which skips keys that exist already.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +30,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from partnerprojekte.audience import Audience, kind
@@ -34,6 +42,7 @@ from partnerprojekte.model import Role
 
 RESSORTS: Table = TABLES["ressorts"]
 OUTBOX: Table = TABLES["outbox"]
+INSERT_CHUNK = 500  # rows per INSERT (SQLite allows 32,766 parameters per statement)
 
 
 def _person(audience: Audience, email: ColumnElement[Any]) -> ColumnElement[bool]:
@@ -232,3 +241,72 @@ def fan_out(
         params[f"{audience.value}_kind"] = name
         params[f"{audience.value}_context"] = context
     return _fan_out(tuple(a for a, _ in groups), bool(arbeitsstab_mailbox)).execute(conn, params)
+
+
+# --- rows that are not an event's --------------------------------------------------------------------
+
+# Enum member attributes are slow to read (a descriptor call); rows are built by the ten thousand.
+_AUDIENCE_VALUES = {a: a.value for a in Audience}
+
+
+def pending_row(
+    *,
+    key: str,
+    kind: str,
+    recipient: Recipient,
+    context: dict[str, Any],
+    now: dt.datetime,
+    proposal_id: int | None = None,
+) -> dict[str, Any]:
+    """The column values of one pending outbox row, due now."""
+    return {
+        "idempotency_key": key,
+        "proposal_id": proposal_id,
+        "audit_seq": None,
+        "kind": kind,
+        "recipient_email": recipient.email,
+        "recipient_name": recipient.name,
+        "recipient_role": _AUDIENCE_VALUES[recipient.audience],
+        "context": context,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def insert_new(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert outbox rows, skipping keys that exist already; returns the keys really inserted.
+
+    ``ON CONFLICT DO NOTHING`` makes a second (or simultaneous) run a no-op without an error that
+    would abort the transaction; ``RETURNING`` tells which rows were new.
+    """
+    if not rows:
+        return set()
+    dialect = s.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(OUTBOX).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    else:  # pragma: no cover - the product supports these two backends
+        raise NotImplementedError(f"no conflict-ignoring insert for {dialect}")
+    stmt = stmt.returning(OUTBOX.c.idempotency_key)
+    inserted: set[str] = set()
+    for chunk in _chunks(rows, INSERT_CHUNK):
+        inserted.update(s.execute(stmt, chunk).scalars())
+    return inserted
+
+
+def existing_keys(s: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox already."""
+    found: set[str] = set()
+    key = OUTBOX.c.idempotency_key
+    for chunk in _chunks(keys, INSERT_CHUNK):
+        found.update(s.scalars(select(key).where(key.in_(chunk))))
+    return found

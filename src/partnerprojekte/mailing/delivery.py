@@ -27,9 +27,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from partnerprojekte.config import Settings
+from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, ProposalRow
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
@@ -439,28 +440,17 @@ def queue_samples(db: Database, count: int, *, domain: str = "example.org", pref
     """
     now = db.clock()
     rows = [
-        {
-            "idempotency_key": f"{prefix}:{n}:{kind}",
-            "kind": kind,
-            "recipient_email": f"{prefix}-{n}@{domain}",
-            "recipient_name": sample_recipient(kind),
-            "recipient_role": audience_of(kind).value,
-            "context": sample_context(kind),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
+        outbox.pending_row(
+            key=f"{prefix}:{n}:{kind}",
+            kind=kind,
+            recipient=outbox.Recipient(f"{prefix}-{n}@{domain}", sample_recipient(kind), audience_of(kind)),
+            context=sample_context(kind),
+            now=now,
+        )
         for n, kind in ((n, KINDS[n % len(KINDS)]) for n in range(count))
     ]
     with db.write() as s:
-        known = set(
-            s.scalars(select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.like(f"{prefix}:%")))
-        )
-        new = [r for r in rows if r["idempotency_key"] not in known]
-        if new:
-            s.execute(insert(OutboxRow), new)
-    return len(new)
+        return len(outbox.insert_new(s, rows))
 
 
 def preview_context(db: Database, kind: str, proposal_id: int) -> tuple[dict[str, Any], str | None]:

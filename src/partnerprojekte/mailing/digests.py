@@ -29,9 +29,7 @@ from partnerprojekte.mailing.reminders import (
     QUEUED,
     WOULD_QUEUE,
     PlannedMail,
-    existing_keys,
     idempotency_key,
-    outbox_row,
     queue,
 )
 from partnerprojekte.model import EVENT_LABELS, Event, Role, State
@@ -411,7 +409,7 @@ def run_digests(
         order = [p.email for p in people]
         keys = {email: idempotency_key(f"digest:{week.key}", email) for email in order}
         # A second run of the week (Prefect may start one twice) finds the digests queued and builds nothing.
-        queued_before = existing_keys(s, list(keys.values()))
+        queued_before = outbox.existing_keys(s, list(keys.values()))
         facts: _WeekFacts | None = None
         for person in people:
             is_ressort = person.role is Role.RESSORT
@@ -443,7 +441,7 @@ def run_digests(
             recipient = outbox.Recipient(person.email, person.name, audience)
             mail = PlannedMail(kind, person.email, person.name, key, summary=summary)
             planned.append(
-                (mail, outbox_row(key=key, kind=kind, recipient=recipient, context=context, now=now))
+                (mail, outbox.pending_row(key=key, kind=kind, recipient=recipient, context=context, now=now))
             )
     by_email = {m.recipient_email: m for m in [*done, *queue(db, planned, dry_run=dry_run)]}
     mails = [by_email[email] for email in order if email in by_email]

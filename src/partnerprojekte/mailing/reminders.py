@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from partnerprojekte.audience import Audience, audience_of_role
 from partnerprojekte.config import Settings
 from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import OutboxRow
 from partnerprojekte.reading.owed import (
     REVISION,
     RULES,
@@ -37,7 +33,6 @@ from partnerprojekte.reading.owed import (
 # The daily run (Prefect ``send-reminders``); a date on the command line means this time of that day.
 REMINDER_TIME = dt.time(7, 30)
 KEY_MAX = 200  # length of ``outbox.idempotency_key``
-INSERT_CHUNK = 500
 
 KIND_SUBMITTED = "reminder.eingereicht.arbeitsstab"
 KIND_REVISION = "reminder.changes_requested.partner"
@@ -111,74 +106,6 @@ def idempotency_key(prefix: str, email: str) -> str:
     return f"{prefix}:sha256-{hashlib.sha256(email.encode('utf-8')).hexdigest()[:40]}"
 
 
-# Enum member attributes are slow to read (a descriptor call); rows are built by the ten thousand.
-_AUDIENCE_VALUES = {a: a.value for a in Audience}
-
-
-def outbox_row(
-    *,
-    key: str,
-    kind: str,
-    recipient: outbox.Recipient,
-    context: dict[str, Any],
-    now: dt.datetime,
-    proposal_id: int | None = None,
-) -> dict[str, Any]:
-    """The column values of one pending outbox row."""
-    return {
-        "idempotency_key": key,
-        "proposal_id": proposal_id,
-        "audit_seq": None,
-        "kind": kind,
-        "recipient_email": recipient.email,
-        "recipient_name": recipient.name,
-        "recipient_role": _AUDIENCE_VALUES[recipient.audience],
-        "context": context,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def insert_new(s: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Insert outbox rows, skipping keys that exist already; returns the keys really inserted.
-
-    ``ON CONFLICT DO NOTHING`` makes a second (or simultaneous) run a no-op without an error that
-    would abort the transaction; ``RETURNING`` tells which rows were new.
-    """
-    if not rows:
-        return set()
-    table = OutboxRow.__table__
-    assert isinstance(table, Table)
-    dialect = s.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    else:  # pragma: no cover - the product supports these two backends
-        raise NotImplementedError(f"no conflict-ignoring insert for {dialect}")
-    stmt = stmt.returning(table.c.idempotency_key)
-    inserted: set[str] = set()
-    for chunk in _chunks(rows, INSERT_CHUNK):
-        inserted.update(s.execute(stmt, chunk).scalars())
-    return inserted
-
-
-def existing_keys(s: Session, keys: Sequence[str]) -> set[str]:
-    """Which of these idempotency keys are in the outbox already."""
-    found: set[str] = set()
-    for chunk in _chunks(keys, INSERT_CHUNK):
-        found.update(s.scalars(select(OutboxRow.idempotency_key).where(OutboxRow.idempotency_key.in_(chunk))))
-    return found
-
-
 def queue(
     db: Database, planned: Sequence[tuple[PlannedMail, dict[str, Any]]], *, dry_run: bool
 ) -> list[PlannedMail]:
@@ -194,10 +121,10 @@ def queue(
     with db.read() if dry_run else db.write() as s:
         # Most due rows of a daily run exist already (the round has not changed since yesterday): look
         # them up first so that only new rows are serialised and inserted.
-        present = existing_keys(s, keys)
+        present = outbox.existing_keys(s, keys)
         if dry_run:
             return [_with_status(unique[k][0], EXISTS if k in present else WOULD_QUEUE) for k in keys]
-        inserted = insert_new(s, [row for k, (_, row) in unique.items() if k not in present])
+        inserted = outbox.insert_new(s, [row for k, (_, row) in unique.items() if k not in present])
     return [_with_status(unique[k][0], QUEUED if k in inserted else EXISTS) for k in keys]
 
 
@@ -346,7 +273,7 @@ def run_reminders(
                     mail = PlannedMail(
                         kind, r.email, r.name, key, proposal=owed.proposal, days=days, round=round_
                     )
-                    row = outbox_row(
+                    row = outbox.pending_row(
                         key=key,
                         kind=kind,
                         recipient=r,

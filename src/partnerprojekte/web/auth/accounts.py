@@ -19,15 +19,16 @@ import secrets
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from partnerprojekte.config import Settings
+from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ActivationLinkRow, OutboxRow, UserRow, WebSessionRow
+from partnerprojekte.db.schema import ActivationLinkRow, UserRow, WebSessionRow
 from partnerprojekte.db.user_audit import UserActor, record_user_event
 from partnerprojekte.errors import NotFound, TransitionRefused, ValidationError
-from partnerprojekte.model import Role
+from partnerprojekte.model import Audience, Role
 from partnerprojekte.notifications.kinds import ACTIVATION_KIND
 from partnerprojekte.services import Services
 from partnerprojekte.web.auth.security import check_password_policy, hash_password, revoke_user_tokens
@@ -131,28 +132,22 @@ def issue_link(s: Session, settings: Settings, user: UserRow, by: UserActor, *, 
     s.add(link)
     s.flush()
     base = settings.mail.base_url.rstrip("/")
-    s.execute(
-        insert(OutboxRow).values(
-            idempotency_key=f"activation:{link.id}",
-            proposal_id=None,
-            audit_seq=None,
-            kind=ACTIVATION_KIND,
-            recipient_email=user.email,
-            recipient_name=user.name,
-            recipient_role="person",
-            context={
-                "purpose": purpose,
-                "role": user.role.value,
-                "email": user.email,
-                "activation_url": f"{base}{ACTIVATION_PATH}/{token}",
-                "expires_at": expires.isoformat(),
-            },
-            status="pending",
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-        )
+    row = outbox.pending_row(
+        key=f"activation:{link.id}",
+        kind=ACTIVATION_KIND,
+        recipient=outbox.Recipient(user.email, user.name, Audience.PERSON),
+        context={
+            "purpose": purpose,
+            "role": user.role.value,
+            "email": user.email,
+            "activation_url": f"{base}{ACTIVATION_PATH}/{token}",
+            "expires_at": expires.isoformat(),
+        },
+        now=at,
     )
+    # The link's id is new, so is its key: a row not inserted would be a link nobody is told of.
+    if not outbox.insert_new(s, [row]):
+        raise RuntimeError(f"Aktivierungsmail für Link {link.id} schon in der Outbox")
     details = {"purpose": purpose, "link_id": link.id, "expires_at": expires.isoformat()}
     record_user_event(s, by, "link_issued", user.id, details, at=at)
     return purpose
