@@ -16,7 +16,7 @@ from sqlalchemy import Executable, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from partnerprojekte.config import Settings
-from partnerprojekte.db.schema import ApprovalRow, AuditRow, ProposalRow
+from partnerprojekte.db.schema import ApprovalRow, AuditRow, ProposalRow, UserRow
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Event, Role, State
 from partnerprojekte.states.workflow import ApprovalPolicy
@@ -39,6 +39,7 @@ RULES = ReminderRules()
 SUBMITTED = "eingereicht"  # a new proposal waits to be taken up by the Arbeitsstab
 REVISION = "changes_requested"  # changes were requested; the partner's revision is missing
 APPROVAL = "approval"  # an approval-gated event waits for the approvals still missing
+DECISION = "decision"  # in coordination, nobody has approved anything yet: the decision itself waits
 
 
 # --- time ------------------------------------------------------------------------------------------
@@ -96,6 +97,8 @@ class Owed:
     anchor: str = ""
     event: str | None = None
     missing: tuple[Role, ...] = ()
+    # Who has approved already (name and role), oldest first: the approvals a missing role joins.
+    given: tuple[tuple[str, Role], ...] = ()
 
     @property
     def proposal(self) -> str:
@@ -173,8 +176,11 @@ def revision_waiting(s: Session, before: dt.datetime | None = None) -> list[Owed
     ]
 
 
-def approvals_owed(s: Session, policy: ApprovalPolicy) -> list[Owed]:
-    """Approval-gated events with pending approvals and the roles still missing, since the oldest one."""
+def approvals_owed(
+    s: Session, policy: ApprovalPolicy, *, state: State | None = None, ressort: str | None = None
+) -> list[Owed]:
+    """Approval-gated events with pending approvals and the roles still missing, since the oldest one
+    (only proposals in ``state`` and of ``ressort``, if given)."""
     query = (
         select(
             *_PROPOSAL_COLUMNS,
@@ -182,19 +188,25 @@ def approvals_owed(s: Session, policy: ApprovalPolicy) -> list[Owed]:
             ApprovalRow.event,
             ApprovalRow.role,
             ApprovalRow.created_at,
+            UserRow.name,
         )
         .join(ProposalRow, ProposalRow.id == ApprovalRow.proposal_id)
+        .join(UserRow, UserRow.id == ApprovalRow.user_id)
         # A pending approval given in another state would be stale (services discard those).
         .where(ApprovalRow.status == "pending", ApprovalRow.from_state == ProposalRow.status)
         .order_by(ApprovalRow.proposal_id, ApprovalRow.event, ApprovalRow.id)
     )
+    if state is not None:
+        query = query.where(ProposalRow.status == state)
+    if ressort is not None:
+        query = query.where(ProposalRow.responsible_ressort == ressort)
     groups: dict[tuple[int, str], list[Any]] = {}
     for row in fetch(s, query):
         groups.setdefault((row[0], row[8]), []).append(row)
     found: list[Owed] = []
     required_of: dict[tuple[str, State], tuple[Role, ...]] = {}
     for (_pid, event), rows in groups.items():
-        pid, title, org, status, ressort, cname, cmail, first_id = rows[0][:8]
+        pid, title, org, status, ressort_, cname, cmail, first_id = rows[0][:8]
         given = {r[9] for r in rows}
         required = required_of.get((event, status))
         if required is None:
@@ -212,7 +224,7 @@ def approvals_owed(s: Session, policy: ApprovalPolicy) -> list[Owed]:
                 title,
                 org,
                 status,
-                ressort,
+                ressort_,
                 cname,
                 cmail,
                 APPROVAL,
@@ -220,9 +232,36 @@ def approvals_owed(s: Session, policy: ApprovalPolicy) -> list[Owed]:
                 anchor=f"a-{first_id}",
                 event=event,
                 missing=missing,
+                given=tuple((r[11], r[9]) for r in rows),
             )
         )
     return sorted(found, key=lambda o: (o.since, o.proposal_id, o.event or ""))
+
+
+def decisions_waiting(s: Session, *, ressort: str | None = None) -> list[Owed]:
+    """Proposals ``in_abstimmung`` (of ``ressort``, if given) on which nobody has approved anything yet:
+    the decision itself is owed, since the proposal entered coordination."""
+    started = (
+        select(ApprovalRow.id)
+        .where(
+            ApprovalRow.proposal_id == ProposalRow.id,
+            ApprovalRow.status == "pending",
+            ApprovalRow.from_state == State.IN_ABSTIMMUNG,
+        )
+        .correlate(ProposalRow)
+        .exists()
+    )
+    query = (
+        select(*_PROPOSAL_COLUMNS, ProposalRow.status_since)
+        .where(ProposalRow.status == State.IN_ABSTIMMUNG, ~started)
+        .order_by(ProposalRow.status_since, ProposalRow.id)
+    )
+    if ressort is not None:
+        query = query.where(ProposalRow.responsible_ressort == ressort)
+    return [
+        Owed(pid, title, org, status, ressort_, cname, cmail, DECISION, since)
+        for pid, title, org, status, ressort_, cname, cmail, since in fetch(s, query)
+    ]
 
 
 def overdue(s: Session, settings: Settings, day: dt.date, rules: ReminderRules = RULES) -> list[Owed]:
