@@ -114,7 +114,7 @@ def generate(url: str, count: int) -> str:
                     "updated_at": at,
                     "status_since": at,
                     "import_key": None,
-                    **search_values(n, title, org, d),
+                    **search_values(n, org, d),
                 }
                 copy.write_row([_value(row[c]) for c in pcols])
         with cur.copy(f"COPY revisions ({', '.join(rcols)}) FROM STDIN") as copy:

@@ -13,7 +13,9 @@ from partnerprojekte.db.schema import ApprovalRow, AuditRow, OutboxRow, Proposal
 from partnerprojekte.errors import NotFound, TransitionRefused, ValidationError
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Criterion, Event, ReasonCode, Role, State, Visibility
-from partnerprojekte.reading.queries import history, list_proposals, report, show_proposal, verify
+from partnerprojekte.reading import listing
+from partnerprojekte.reading.listing import ListQuery
+from partnerprojekte.reading.queries import history, report, show_proposal, verify
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from tests.helpers import needs_review_financing, proposal_doc
@@ -286,12 +288,16 @@ def test_list_filters(services: Services, db: Database) -> None:
             handlungsfelder=[{"key": "mobilitaet", "rationale": "Verkehrswende im Revier voranbringen"}]
         ),
     )
-    assert [r["id"] for r in list_proposals(db, status=State.IN_ABSTIMMUNG)] == [f"PP-{a:04d}"]
-    assert len(list_proposals(db, ressort="MWIDE")) == 1
     from partnerprojekte.proposal import HandlungsfeldKey
 
-    assert len(list_proposals(db, handlungsfeld=HandlungsfeldKey.MOBILITAET)) == 1
-    assert len(list_proposals(db, handlungsfeld=HandlungsfeldKey.WIRTSCHAFT)) == 1
+    def listed(**filters: Any) -> list[str]:
+        return [r["id"] for r in listing.page(db, ListQuery(**filters), None)[0]]
+
+    assert listed(status=State.IN_ABSTIMMUNG) == [f"PP-{a:04d}"]
+    assert len(listed(ressort="MWIDE")) == 1
+    assert len(listed(handlungsfeld=HandlungsfeldKey.MOBILITAET)) == 1
+    assert len(listed(handlungsfeld=HandlungsfeldKey.WIRTSCHAFT)) == 1
+    assert len(listed()) == 2  # no viewer: the operator sees every proposal
 
 
 def test_report_current_and_as_of(services: Services, db: Database, clock: Any) -> None:

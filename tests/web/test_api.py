@@ -189,10 +189,14 @@ def test_list_filters_search_and_pages(
     assert ids("?ressort=mwide") == [format_id(third)]
     assert ids("?handlungsfeld=wirtschaft") == [format_id(p) for p in (first, second, third)]
     assert ids("?handlungsfeld=mobilitaet") == []
-    # Case-insensitive with umlauts, on title and organisation, every word must match.
+    # Case-insensitive with umlauts, every word must match.
     assert ids("?q=wärmenetz") == [format_id(second)]
     assert ids("?q=ÜBACH") == [format_id(second)]
     assert ids("?q=klic%20bio-security") == [format_id(first), format_id(third)]
+    # The same search as the pages': the id and every text of the current revision, not the title only.
+    assert ids("?q=sharing-plattform") == [format_id(p) for p in (first, second, third)]
+    assert ids(f"?q={format_id(second).lower()}") == [format_id(second)]
+    assert ids("?q=gibtesnicht") == []
     page = client.get(f"{API}/proposals?per_page=2&page=2", headers=headers).json()
     assert page == {**page, "total": 3, "page": 2, "per_page": 2}
     assert [i["id"] for i in page["items"]] == [format_id(third)]

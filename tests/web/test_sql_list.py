@@ -16,9 +16,11 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Event, Role, State
 from partnerprojekte.proposal import HandlungsfeldKey
+from partnerprojekte.reading import listing
+from partnerprojekte.reading.listing import ListQuery
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import Actor, EventInput, same_organisation
-from partnerprojekte.web import exports, queries_web
+from partnerprojekte.web import exports
 from partnerprojekte.web.search import ListFilters, export_batches, search_page
 from tests.helpers import proposal_doc
 from tests.people import ORG, PARTNER, STAB
@@ -75,8 +77,9 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _old_rule(db: Database, actor: Actor, f: ListFilters, *, full_text: bool) -> list[str]:
-    """The Python rule the list had before (main 2901517): visibility, filters, casefold substring words."""
+def _old_rule(db: Database, actor: Actor, f: ListFilters) -> list[str]:
+    """The Python rule the list had before (main 2901517): visibility, filters, casefold substring words in
+    the whole current revision; newest first."""
     query = select(ProposalRow, RevisionRow.document).join(
         RevisionRow,
         and_(RevisionRow.proposal_id == ProposalRow.id, RevisionRow.number == ProposalRow.current_revision),
@@ -92,14 +95,10 @@ def _old_rule(db: Database, actor: Actor, f: ListFilters, *, full_text: bool) ->
                 continue
             if f.handlungsfeld is not None and f" {f.handlungsfeld.value} " not in row.handlungsfelder:
                 continue
-            text = (
-                f"{format_id(row.id)} {' '.join(_strings(document))}"
-                if full_text
-                else f"{row.title} {row.organisation}"
-            ).casefold()
+            text = f"{format_id(row.id)} {' '.join(_strings(document))}".casefold()
             if all(word in text for word in f.q.casefold().split()):
                 found.append(format_id(row.id))
-    return list(reversed(found)) if full_text else found
+    return list(reversed(found))
 
 
 def _actors(db: Database) -> list[Actor]:
@@ -127,16 +126,15 @@ def test_sql_list_gives_what_the_python_rule_gave(
     compared = 0
     for actor, base, q in itertools.product(_actors(db), FILTERS, QUERIES):
         f = ListFilters(status=base.status, ressort=base.ressort, handlungsfeld=base.handlungsfeld, q=q)
-        expected = _old_rule(db, actor, f, full_text=True)
+        expected = _old_rule(db, actor, f)
         every, total = search_page(db, actor, f)
         assert [i["id"] for i in every] == expected, (actor.email, f)
         assert total == len(expected)
         paged = [i["id"] for page in range(1, 8) for i in search_page(db, actor, f, page=page, per_page=7)[0]]
         assert paged == expected
-        listed = queries_web.list_visible(
-            db, actor, status=f.status, ressort=f.ressort, handlungsfeld=f.handlungsfeld, q=q, per_page=200
-        )
-        assert [i["id"] for i in listed["items"]] == _old_rule(db, actor, f, full_text=False)
+        # The API's list: the same question, oldest first.
+        listed, _ = listing.page(db, f.to_query(), actor, per_page=200)
+        assert [i["id"] for i in listed] == list(reversed(expected))
         compared += bool(expected)
     assert compared > 50  # the generated set gives non-empty answers, not only empty ones
 
@@ -153,7 +151,7 @@ def test_a_partner_never_gets_another_organisations_proposal_on_any_page(
             items, total = search_page(db, actor, ListFilters(), page=page, per_page=3)
             seen += [i["id"] for i in items]
             assert all(same_organisation(actor.organisation, i["organisation"]) for i in items)
-            api = queries_web.list_visible(db, actor, page=page, per_page=3)["items"]
+            api = listing.page(db, ListQuery(), actor, number=page, per_page=3)[0]
             assert all(same_organisation(actor.organisation, i["organisation"]) for i in api)
         assert seen and len(seen) == total
     # A partner without an organisation and a reviewer without a Ressort see nothing; the admin all.

@@ -137,17 +137,18 @@ def list_cmd(
     """Vorschläge auflisten, gefiltert nach Status, Ressort und Handlungsfeld."""
     with handled(as_json):
         from partnerprojekte.proposal import HandlungsfeldKey
-        from partnerprojekte.reading.queries import list_proposals
+        from partnerprojekte.reading import listing
         from partnerprojekte.reference import load_reference
 
-        rows = list_proposals(
-            support.services().db,
+        query = listing.ListQuery(
             status=choice(status, State, "--status") if status else None,
             ressort=load_reference().ressort(ressort).abbreviation if ressort else None,
             handlungsfeld=choice(handlungsfeld, HandlungsfeldKey, "--handlungsfeld")
             if handlungsfeld
             else None,
         )
+        # The operator at the command line sees every proposal.
+        rows = listing.page(support.services().db, query, None)[0]
     if as_json:
         echo_json(rows)
         return

@@ -244,7 +244,6 @@ class ProposalRow(Base):
     saeule_1_projekt: Mapped[str | None] = mapped_column(String(16))
     # Derived, kept by the service writes (db/searchable.py): the visibility rule and the search run in SQL.
     organisation_key: Mapped[str] = mapped_column(String(200), index=True, server_default="")
-    title_text: Mapped[str] = mapped_column(Text, server_default="")
     search_text: Mapped[str] = mapped_column(Text, server_default="")
     __table_args__ = (
         # PostgreSQL: the substring search (LIKE '%wort%') uses a trigram index (migration a9d1c0000006).

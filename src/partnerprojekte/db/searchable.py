@@ -34,21 +34,20 @@ def search_text(proposal_id: int, document: Any) -> str:
     return f"{format_id(proposal_id)} {' '.join(_strings(document))}".casefold()
 
 
-def search_values(proposal_id: int, title: str, organisation: str, document: Any) -> dict[str, str]:
+def search_values(proposal_id: int, organisation: str, document: Any) -> dict[str, str]:
     """The derived columns of a proposal whose current revision has this document."""
     return {
         "organisation_key": organisation_key(organisation),
-        "title_text": f"{title} {organisation}".casefold(),
         "search_text": search_text(proposal_id, document),
     }
 
 
-def update_search(conn: Any, proposal_id: int, title: str, organisation: str, document: Any) -> None:
+def update_search(conn: Any, proposal_id: int, organisation: str, document: Any) -> None:
     """Keep the derived columns in step with the current revision (inside the writing transaction)."""
     conn.execute(
         update(ProposalRow)
         .where(ProposalRow.id == proposal_id)
-        .values(**search_values(proposal_id, title, organisation, document))
+        .values(**search_values(proposal_id, organisation, document))
     )
 
 

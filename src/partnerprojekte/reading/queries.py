@@ -57,25 +57,6 @@ def proposal_summary(row: ProposalRow) -> dict[str, Any]:
     }
 
 
-def list_proposals(
-    db: Database,
-    *,
-    status: State | None = None,
-    ressort: str | None = None,
-    handlungsfeld: HandlungsfeldKey | None = None,
-) -> list[dict[str, Any]]:
-    """Proposals filtered by status, responsible Ressort and Handlungsfeld, oldest first."""
-    query = select(ProposalRow).order_by(ProposalRow.id)
-    if status is not None:
-        query = query.where(ProposalRow.status == status)
-    if ressort is not None:
-        query = query.where(ProposalRow.responsible_ressort == ressort)
-    if handlungsfeld is not None:
-        query = query.where(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
-    with db.read() as s:
-        return [proposal_summary(r) for r in s.scalars(query)]
-
-
 def show_proposal(db: Database, proposal_id: int) -> dict[str, Any]:
     """Everything about one proposal: document, criteria, responsibility, approvals, comments."""
     with db.read() as s:

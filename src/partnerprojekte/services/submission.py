@@ -70,7 +70,7 @@ def submit(
             created_by=actor.user_id,
             created_at=at,
         )
-        searchable.update_search(conn, pid, proposal.title, proposal.submitter.name, proposal.to_document())
+        searchable.update_search(conn, pid, proposal.submitter.name, proposal.to_document())
         entry = AuditEntry(revision=1, details={"title": proposal.title})
         fields = svc.audit_fields(row, 1, Change.of(decision), actor, at, audit.GENESIS, entry)
         digest = audit.append(conn, fields)
@@ -129,9 +129,7 @@ def revise(
             created_by=actor.user_id,
             created_at=at,
         )
-        searchable.update_search(
-            conn, row.id, proposal.title, proposal.submitter.name, proposal.to_document()
-        )
+        searchable.update_search(conn, row.id, proposal.submitter.name, proposal.to_document())
         return Outcome(row.id, Event.REVISE.value, decision.to_state, True, seq, [], 0, result)
 
 

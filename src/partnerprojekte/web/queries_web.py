@@ -1,4 +1,4 @@
-"""Read side for the web: visibility-aware lookups, list with search and paging, views redacted per role."""
+"""Read side for the web: visibility-aware lookups and views redacted per role (lists: reading/listing)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import defer
+from sqlalchemy import select
 
 from partnerprojekte.access import can_see_comment, can_see_proposal
-from partnerprojekte.db import searchable
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import ApprovalRow, ProposalRow
 from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Action, Criterion, Role, State, Verdict, Visibility
-from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.reading.queries import cached, proposal_summary, report
+from partnerprojekte.reading.queries import report
 from partnerprojekte.states.workflow import (
     Actor,
     ApprovalPolicy,
@@ -55,80 +52,6 @@ def visible_proposal(db: Database, actor: Actor, proposal_id: int) -> ProposalRe
         if row is None or not can_see_proposal(actor, row.organisation, row.responsible_ressort):
             raise not_found(proposal_id)
         return ProposalRef(row.id, row.status, row.organisation, row.responsible_ressort, row.version)
-
-
-def conditions(
-    actor: Actor,
-    *,
-    status: State | None = None,
-    ressort: str | None = None,
-    handlungsfeld: HandlungsfeldKey | None = None,
-    words: list[str] | None = None,
-    full_text: bool = False,
-) -> list[ColumnElement[bool]]:
-    """The list's WHERE clause: the visibility rule, the filters and every search word (case folded)."""
-    where = [searchable.visible_clause(actor)]
-    if status is not None:
-        where.append(ProposalRow.status == status)
-    if ressort is not None:
-        where.append(ProposalRow.responsible_ressort == ressort)
-    if handlungsfeld is not None:
-        where.append(ProposalRow.handlungsfelder.like(f"% {handlungsfeld.value} %"))
-    if words:
-        column = ProposalRow.search_text if full_text else ProposalRow.title_text
-        where.append(searchable.words_clause(column, [w.casefold() for w in words]))
-    return where
-
-
-def page_of(
-    db: Database, where: list[ColumnElement[bool]], *, newest_first: bool, page: int, per_page: int | None
-) -> tuple[list[dict[str, Any]], int]:
-    """One page (``per_page=None``: all) of the matching proposals, and how many match; paged in SQL."""
-    order = ProposalRow.id.desc() if newest_first else ProposalRow.id.asc()
-    query = (
-        select(ProposalRow)
-        .options(defer(ProposalRow.search_text), defer(ProposalRow.title_text))
-        .where(*where)
-        .order_by(order)
-    )
-    if per_page is not None:
-        query = query.limit(per_page).offset((page - 1) * per_page)
-    counting = select(func.count()).select_from(ProposalRow).where(*where)
-    with db.read() as s:
-        items = [proposal_summary(row) for row in s.scalars(query)]
-    # Counting every match is the list's dearest part at scale; paging through one filter counts once.
-    compiled = counting.compile(dialect=db.bind.dialect)
-    key = ("count", str(compiled), tuple(sorted((k, repr(v)) for k, v in compiled.params.items())))
-    total = cached(db, key, lambda: _count(db, counting))
-    return items, total
-
-
-def _count(db: Database, counting: Select[tuple[int]]) -> int:
-    with db.read() as s:
-        return s.scalar(counting) or 0
-
-
-def list_visible(
-    db: Database,
-    actor: Actor,
-    *,
-    status: State | None = None,
-    ressort: str | None = None,
-    handlungsfeld: HandlungsfeldKey | None = None,
-    q: str | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> dict[str, Any]:
-    """One page of the proposals the actor may see, filtered; ``total`` counts all matching ones.
-
-    Visibility (``access.can_see_proposal`` as a WHERE clause), filters, the search in title and
-    organisation (case folded in Python when written, so umlauts work on SQLite too) and paging run in SQL.
-    """
-    where = conditions(
-        actor, status=status, ressort=ressort, handlungsfeld=handlungsfeld, words=(q or "").split()
-    )
-    items, total = page_of(db, where, newest_first=False, page=page, per_page=per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 def body_label(role: str | None, ressort: str | None) -> str:

@@ -1,4 +1,4 @@
-"""The proposal list of the pages: filters and a full-text search over the current revision."""
+"""The proposal list of the pages: its filters from query parameters, newest first (reading/listing.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import defer
-
 from partnerprojekte.db.engine import Database
-from partnerprojekte.db.schema import ProposalRow
-from partnerprojekte.ids import parse_id
 from partnerprojekte.model import State
 from partnerprojekte.proposal import HandlungsfeldKey
-from partnerprojekte.reading.queries import proposal_summary
+from partnerprojekte.reading import listing
+from partnerprojekte.reading.listing import ListQuery
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import queries_web
 
 _MAX_QUERY = 200
 _E = TypeVar("_E", State, HandlungsfeldKey)
@@ -48,6 +43,12 @@ class ListFilters:
         """Whether any filter or search is set."""
         return bool(self.status or self.ressort or self.handlungsfeld or self.q)
 
+    def to_query(self) -> ListQuery:
+        """The list's question (``reading/listing.py``)."""
+        return ListQuery.search(
+            self.q, status=self.status, ressort=self.ressort, handlungsfeld=self.handlungsfeld
+        )
+
     def query(self) -> dict[str, str]:
         """The filters as query parameters (for links that keep them)."""
         params = {
@@ -70,19 +71,8 @@ def search_page(
     db: Database, actor: Actor, filters: ListFilters, *, page: int = 1, per_page: int | None = None
 ) -> tuple[list[dict[str, Any]], int]:
     """One page (``per_page=None``: all) of the visible proposals matching the filters, newest first, and
-    how many match. Every word of the search must occur in the id, title, organisation or any text of the
-    current revision (summary, partners, places, rationales, financing sources …), ignoring case; the
-    visibility rule, filters, search and paging all run in SQL.
-    """
-    where = queries_web.conditions(
-        actor,
-        status=filters.status,
-        ressort=filters.ressort,
-        handlungsfeld=filters.handlungsfeld,
-        words=filters.q.split(),
-        full_text=True,
-    )
-    return queries_web.page_of(db, where, newest_first=True, page=page, per_page=per_page)
+    how many match (the list of ``reading/listing.py``)."""
+    return listing.page(db, filters.to_query(), actor, newest_first=True, number=page, per_page=per_page)
 
 
 def search_proposals(db: Database, actor: Actor, filters: ListFilters) -> list[dict[str, Any]]:
@@ -93,31 +83,5 @@ def search_proposals(db: Database, actor: Actor, filters: ListFilters) -> list[d
 def export_batches(
     db: Database, actor: Actor, filters: ListFilters, *, size: int = 2000
 ) -> Iterator[list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """The visible matching proposals oldest first, ``size`` at a time (keyset paging on the id), each as
-    its summary and stored criteria results: for an export that streams instead of building everything."""
-    where = queries_web.conditions(
-        actor,
-        status=filters.status,
-        ressort=filters.ressort,
-        handlungsfeld=filters.handlungsfeld,
-        words=filters.q.split(),
-        full_text=True,
-    )
-    last = 0
-    while True:
-        query = (
-            select(ProposalRow)
-            .options(defer(ProposalRow.search_text), defer(ProposalRow.title_text))
-            .where(*where, ProposalRow.id > last)
-            .order_by(ProposalRow.id)
-            .limit(size)
-        )
-        with db.read() as s:
-            batch = [(proposal_summary(row), row.check_result) for row in s.scalars(query)]
-            if batch:
-                last = parse_id(batch[-1][0]["id"])
-        if not batch:
-            return
-        yield batch
-        if len(batch) < size:
-            return
+    """The visible matching proposals oldest first, ``size`` at a time, with their criteria results."""
+    return listing.batches(db, filters.to_query(), actor, size=size)

@@ -33,7 +33,8 @@ from partnerprojekte.formats import load_document, proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Action, Event, Role, State, event_label
 from partnerprojekte.proposal import HandlungsfeldKey, Proposal
-from partnerprojekte.reading import queries
+from partnerprojekte.reading import listing, queries
+from partnerprojekte.reading.listing import ListQuery
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import (
     Actor,
@@ -267,7 +268,11 @@ def list_proposals(
     handlungsfeld: Annotated[HandlungsfeldKey | None, Query()] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description="Suche in Titel und Organisation"),
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Suche in Nummer, Titel, Organisation und allen Texten der aktuellen Fassung",
+        ),
     ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -282,16 +287,9 @@ def list_proposals(
                 FieldError("query.ressort", f"unbekanntes Ressort „{ressort}“ – bekannt: {known}")
             )
         abk = found.abbreviation
-    return queries_web.list_visible(
-        database(request),
-        actor,
-        status=status,
-        ressort=abk,
-        handlungsfeld=handlungsfeld,
-        q=q,
-        page=page,
-        per_page=per_page,
-    )
+    query = ListQuery.search(q, status=status, ressort=abk, handlungsfeld=handlungsfeld)
+    items, total = listing.page(database(request), query, actor, number=page, per_page=per_page)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
 @_protected.get("/proposals/{proposal_id}", response_model=ProposalOut, tags=["Vorschläge"])

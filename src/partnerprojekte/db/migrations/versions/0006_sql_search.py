@@ -61,8 +61,9 @@ def _backfill() -> None:
             ),
         )
     ).all()
-    for pid, title, organisation, document in rows:
-        values = search_values(pid, title, organisation, document)
+    for pid, _title, organisation, document in rows:
+        # title_text stays empty here: migration a9d1c0000007 drops it.
+        values = search_values(pid, organisation, document)
         conn.execute(proposals.update().where(proposals.c.id == pid).values(**values))
 
 
