@@ -18,14 +18,14 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Apply this migration."""
-    with op.batch_alter_table("proposals", schema=None) as batch_op:
-        batch_op.drop_column("title_text")
+    # A plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35), not batch mode: batch mode would copy the table and
+    # drop the old one, which the foreign keys of revisions and the audit log refuse once it holds rows.
+    op.drop_column("proposals", "title_text")
 
 
 def downgrade() -> None:
     """Revert this migration (the column filled again as the old code wrote it)."""
-    with op.batch_alter_table("proposals", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("title_text", sa.Text(), server_default="", nullable=False))
+    op.add_column("proposals", sa.Column("title_text", sa.Text(), server_default="", nullable=False))
     conn = op.get_bind()
     proposals = sa.table(
         "proposals",
