@@ -14,10 +14,10 @@ from partnerprojekte.model import Event
 from partnerprojekte.reading import listing
 from partnerprojekte.reading.listing import ListQuery
 from partnerprojekte.reading.queries import report
+from partnerprojekte.reading.stats import time_in_states
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
 from partnerprojekte.web.auth.security import actor_for_email
-from partnerprojekte.web.stats import time_in_states
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB
 

@@ -9,9 +9,9 @@ import pytest
 from partnerprojekte.db.engine import Database
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.model import Event, ReasonCode, State, Visibility
+from partnerprojekte.reading import stats
 from partnerprojekte.services import Services
 from partnerprojekte.states.workflow import EventInput
-from partnerprojekte.web import stats
 from tests.conftest import Clock
 from tests.helpers import proposal_doc
 from tests.people import PARTNER, STAB

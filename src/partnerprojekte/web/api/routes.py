@@ -33,8 +33,9 @@ from partnerprojekte.formats import load_document, proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Action, Event, Role, State, event_label
 from partnerprojekte.proposal import HandlungsfeldKey, Proposal
-from partnerprojekte.reading import listing, queries
+from partnerprojekte.reading import listing, queries, visible
 from partnerprojekte.reading.listing import ListQuery
+from partnerprojekte.reading.visible import ProposalRef
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import (
     Actor,
@@ -43,7 +44,6 @@ from partnerprojekte.states.workflow import (
     default_visibility,
     roles_for,
 )
-from partnerprojekte.web import queries_web
 from partnerprojekte.web.api.schemas import (
     CheckOut,
     CommentBody,
@@ -73,7 +73,6 @@ from partnerprojekte.web.deps import (
     settings,
 )
 from partnerprojekte.web.errors import Forbidden, UnsupportedMediaType
-from partnerprojekte.web.queries_web import ProposalRef
 
 DESCRIPTION = """\
 Programmierschnittstelle für die Qualifizierung der Partnerprojekte der Ruhr-Konferenz.
@@ -123,7 +122,7 @@ ProposalIdPath = Annotated[
 
 def _visible(proposal_id: ProposalIdPath, request: Request, actor: ActorDep) -> ProposalRef:
     """The proposal of the path if the caller may see it; else 404 exactly as for a missing one."""
-    return queries_web.visible_proposal(database(request), actor, parse_id(proposal_id))
+    return visible.visible_proposal(database(request), actor, parse_id(proposal_id))
 
 
 VisibleDep = Annotated[ProposalRef, Depends(_visible)]
@@ -296,8 +295,8 @@ def list_proposals(
 def show(request: Request, actor: ActorDep, ref: VisibleDep) -> dict[str, Any]:
     """Ein Vorschlag mit Kriterien, Zuständigkeit, Zustimmungen und den Kommentaren, die Sie lesen dürfen."""
     db = database(request)
-    data = queries_web.redact_proposal(queries.show_proposal(db, ref.id), actor)
-    data["permissions"] = queries_web.permissions(db, actor, ref, services(request).policy, data["check"])
+    data = visible.redact_proposal(queries.show_proposal(db, ref.id), actor)
+    data["permissions"] = visible.permissions(db, actor, ref, services(request).policy, data["check"])
     return data
 
 
@@ -321,7 +320,7 @@ def revise(
 @_protected.get("/proposals/{proposal_id}/history", response_model=list[HistoryEntryOut], tags=["Vorschläge"])
 def history(request: Request, actor: ActorDep, ref: VisibleDep) -> list[dict[str, Any]]:
     """Das Protokoll des Vorschlags (für Partner ohne interne Schritte und interne Kommentare)."""
-    return queries_web.redact_history(queries.history(database(request), ref.id), actor)
+    return visible.redact_history(queries.history(database(request), ref.id), actor)
 
 
 # --- events and actions --------------------------------------------------------------------------
@@ -439,7 +438,7 @@ def report(
         )
     if actor.role is Role.RESSORT:
         assert actor.ressort is not None
-        return queries_web.ressort_report(svc.db, actor.ressort, as_of=as_of, tz=tz)
+        return visible.ressort_report(svc.db, actor.ressort, as_of=as_of, tz=tz)
     return queries.report(svc.db, as_of=as_of, tz=tz)
 
 

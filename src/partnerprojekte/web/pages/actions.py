@@ -17,9 +17,10 @@ from starlette.datastructures import FormData
 from partnerprojekte.errors import DomainError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
 from partnerprojekte.model import Action, Criterion, Event, ReasonCode, Visibility
+from partnerprojekte.reading import visible
+from partnerprojekte.reading.visible import ProposalRef
 from partnerprojekte.services import Outcome, Services
 from partnerprojekte.states.workflow import Actor, EventInput, default_visibility, roles_for
-from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.pages.proposals import detail_context
 from partnerprojekte.web.pages.support import (
@@ -36,7 +37,6 @@ from partnerprojekte.web.pages.support import (
     texts,
 )
 from partnerprojekte.web.pages.templating import redirect, render
-from partnerprojekte.web.queries_web import ProposalRef
 from partnerprojekte.web.wording import event_name, role_label
 
 router = APIRouter()
@@ -171,7 +171,7 @@ def act(pid: str, action: str, request: Request, actor: PageActor, form: PostedF
     """Perform one action on a proposal and go back to its page."""
     number = proposal_number(pid)
     svc = services(request)
-    ref = queries_web.visible_proposal(svc.db, actor, number)
+    ref = visible.visible_proposal(svc.db, actor, number)
     found = ACTIONS.get(action)
     if found is None:
         raise NotFound("Diese Aktion gibt es nicht.")

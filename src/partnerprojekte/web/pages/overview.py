@@ -15,17 +15,17 @@ from sqlalchemy import select
 from partnerprojekte.db.schema import ProposalRow
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Role, State
-from partnerprojekte.reading import queries
+from partnerprojekte.reading import queries, visible
 from partnerprojekte.reading.report_text import STATUS_ORDER
+from partnerprojekte.reading.stats import time_in_states
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.diagram import svg
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import exports, queries_web
+from partnerprojekte.web import exports
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.pages.support import PageActor, require_role
 from partnerprojekte.web.pages.templating import render
 from partnerprojekte.web.search import ListFilters, export_batches, search_proposals
-from partnerprojekte.web.stats import time_in_states
 from partnerprojekte.web.tasks import tasks_for
 
 router = APIRouter()
@@ -157,7 +157,7 @@ def report_page(request: Request, actor: PageActor, stichtag: str = "") -> Respo
         return render(request, "bericht.html", context, status=422, actor=actor)
     if actor.role is Role.RESSORT:
         assert actor.ressort is not None
-        data = queries_web.ressort_report(svc.db, actor.ressort, as_of=day, tz=tz)
+        data = visible.ressort_report(svc.db, actor.ressort, as_of=day, tz=tz)
     else:
         data = queries.report(svc.db, as_of=day, tz=tz)
     context = {

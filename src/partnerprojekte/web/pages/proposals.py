@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import parse_id
 from partnerprojekte.model import FINAL_STATES, Criterion, Event, ReasonCode, Role, State
-from partnerprojekte.reading import queries
+from partnerprojekte.reading import queries, visible
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import queries_web, views
+from partnerprojekte.web import views
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.pages.support import PageActor, ascii_int, proposal_number
 from partnerprojekte.web.pages.templating import render
@@ -103,10 +103,10 @@ def detail_context(request: Request, actor: Actor, number: int) -> dict[str, Any
 def _detail_context(request: Request, actor: Actor, number: int) -> dict[str, Any]:
     svc = services(request)
     db = svc.db
-    ref = queries_web.visible_proposal(db, actor, number)
-    data = queries_web.redact_proposal(queries.show_proposal(db, ref.id), actor)
-    permissions = queries_web.permissions(db, actor, ref, svc.policy, data["check"])
-    history = queries_web.redact_history(queries.history(db, ref.id), actor)
+    ref = visible.visible_proposal(db, actor, number)
+    data = visible.redact_proposal(queries.show_proposal(db, ref.id), actor)
+    permissions = visible.permissions(db, actor, ref, svc.policy, data["check"])
+    history = visible.redact_history(queries.history(db, ref.id), actor)
     names = views.user_names(db)
     # Comments have their own section; in the timeline they would appear twice.
     timeline = views.timeline([e for e in history if e["event"] != "comment"], actor, names)
@@ -155,7 +155,7 @@ def proposal_detail(pid: str, request: Request, actor: PageActor) -> Response:
 def revision_page(pid: str, number: str, request: Request, actor: PageActor) -> Response:
     """One stored revision: the document and the criteria results it had."""
     db = services(request).db
-    ref = queries_web.visible_proposal(db, actor, proposal_number(pid))
+    ref = visible.visible_proposal(db, actor, proposal_number(pid))
     revision = ascii_int(number, low=1, high=99_999)
     found = views.revision(db, ref.id, revision) if revision is not None else None
     if found is None or revision is None:

@@ -17,10 +17,9 @@ from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id, parse_id
 from partnerprojekte.model import Role, State
 from partnerprojekte.proposal import OrganisationKind, Proposal, Scope, SourceKind
-from partnerprojekte.reading import queries
+from partnerprojekte.reading import queries, visible
 from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
-from partnerprojekte.web import queries_web
 from partnerprojekte.web.deps import services
 from partnerprojekte.web.pages.proposal_form import LISTS, ProposalForm
 from partnerprojekte.web.pages.support import (
@@ -152,7 +151,7 @@ def _revisable(request: Request, actor: Actor, pid: str) -> dict[str, Any]:
     """The proposal to revise, if the actor may see it (else 404) and revise it (else 403)."""
     db = services(request).db
     # Visibility first, as in the API: whoever may not see it learns nothing, not even a 403.
-    ref = queries_web.visible_proposal(db, actor, proposal_number(pid))
+    ref = visible.visible_proposal(db, actor, proposal_number(pid))
     require_role(actor, Role.PARTNER, Role.ARBEITSSTAB)
     return queries.show_proposal(db, ref.id)
 

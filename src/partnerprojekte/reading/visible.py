@@ -1,4 +1,4 @@
-"""Read side for the web: visibility-aware lookups and views redacted per role (lists: reading/listing)."""
+"""What a person may see of a proposal and do with it: lookups, views redacted per role, permissions."""
 
 from __future__ import annotations
 
