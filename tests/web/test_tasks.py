@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from partnerprojekte.db.engine import Database
 from partnerprojekte.model import Event
 from partnerprojekte.reading.owed import RULES
@@ -69,3 +71,12 @@ def test_overdue_tasks_come_first(
     found = tasks(services, db, STAB)
     assert [(t.proposal_id, t.overdue) for t in found] == [(old, True), (new, False)]
     assert found[0].days == RULES.submitted_after
+
+
+def test_a_reviewer_without_a_ressort_has_no_tasks(
+    tokens: dict[str, str], services: Services, db: Database
+) -> None:
+    to_coordination(services)
+    reviewer = actor_for_email(db, MWIDE)
+    assert reviewer is not None and tasks_for(db, services.settings, reviewer)
+    assert tasks_for(db, services.settings, replace(reviewer, ressort=None)) == []

@@ -46,6 +46,8 @@ def tasks_for(db: Database, settings: Settings, actor: Actor) -> list[Task]:
     """The viewer's tasks: owed approvals (Ressort and Arbeitsstab) and new proposals (Arbeitsstab)."""
     if actor.role not in (Role.RESSORT, Role.ARBEITSSTAB):
         return []
+    if actor.role is Role.RESSORT and actor.ressort is None:
+        return []  # a reviewer of no Ressort owes nothing (and "no Ressort filter" would mean all of them)
     tz = settings.timezone
     today = local_day(db.clock(), tz)
     # The same for everyone of a role (and Ressort) on one day, until the data changes.
