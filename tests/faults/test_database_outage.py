@@ -147,20 +147,23 @@ def flow_runs(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
-def stop_process(process: subprocess.Popen[bytes], seconds: float) -> None:
-    """SIGTERM, and if it has not ended after ``seconds``, SIGKILL to its whole session."""
+def stop_process(process: subprocess.Popen[bytes], seconds: float) -> str | None:
+    """SIGTERM, and if it has not ended after ``seconds``, SIGKILL to its whole session; what went wrong.
+
+    Returns instead of raising, so that a teardown stops every process even when the first one hangs.
+    """
     if process.poll() is None:
         process.terminate()
+    failure = None
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        raise AssertionError(f"{process.args} endete nicht binnen {seconds:.0f} s nach SIGTERM") from None
+        failure = f"{process.args} endete nicht binnen {seconds:.0f} s nach SIGTERM"
     # Its children (the flow loop's temporary Prefect server) end with it; whatever stayed goes now.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    return failure
 
 
 @pytest.fixture
@@ -285,10 +288,10 @@ def test_terminated_connections_and_a_20_s_outage_give_503_meanwhile_and_lose_no
         while not any(r["ok"] and r["at"] > up for r in flow_runs(runs_file)) and time.monotonic() < deadline:
             time.sleep(0.5)
     finally:
-        stop_process(flows, 60)
-        stop_process(web, 30)
+        failures = [f for f in (stop_process(flows, 60), stop_process(web, 30)) if f]
         for file in (runs_out, log, flow_log):
             file.close()
+        assert not failures, failures
 
     answers = load.answers
     by_status = Counter(a.status for a in answers)

@@ -76,13 +76,16 @@ def _tasks(db: Database, settings: Settings, actor: Actor, today: dt.date) -> li
 
     with db.read() as s:
         # Who owes what is the read model's (reading/owed.py); this module only words it for one viewer.
+        # One task per proposal: the first event (in the table's order) whose approval this role owes.
+        rank = {e.value: n for n, e in enumerate(Event)}
+        mine = [
+            o
+            for o in approvals_owed(s, policy, state=State.IN_ABSTIMMUNG, ressort=ressort)
+            if actor.role in o.missing
+        ]
         first_owed: dict[int, Owed] = {}
-        order = {e.value: n for n, e in enumerate(Event)}
-        for owed in approvals_owed(s, policy, state=State.IN_ABSTIMMUNG, ressort=ressort):
-            if actor.role in owed.missing:
-                held = first_owed.get(owed.proposal_id)
-                if held is None or order.get(owed.event or "", 0) < order.get(held.event or "", 0):
-                    first_owed[owed.proposal_id] = owed
+        for owed in sorted(mine, key=lambda o: rank.get(o.event or "", 0)):
+            first_owed.setdefault(owed.proposal_id, owed)
         for owed in first_owed.values():
             given = " und ".join(f"{name} ({wording.role_label(role)})" for name, role in owed.given)
             what = f"Zustimmung zu „{wording.event_name(owed.event or '')}“ – zugestimmt hat bereits {given}"
