@@ -54,6 +54,17 @@ class NotFound(DomainError):
         self.field = field
 
 
+@dataclass(frozen=True)
+class Named:
+    """What a refusal is about: its German label and, for an event or action, its code (``take_up``)."""
+
+    label: str
+    code: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})" if self.code else self.label
+
+
 class TransitionRefused(DomainError):
     """An event or action that the workflow refuses: wrong state, missing input, failed guard or role."""
 
@@ -68,6 +79,7 @@ class TransitionRefused(DomainError):
         role: str | None = None,
         field: str | None = None,
         rule: str | None = None,
+        subject: Named | None = None,
     ) -> None:
         self.event = event
         self.state = state
@@ -79,7 +91,17 @@ class TransitionRefused(DomainError):
         self.field = field
         # With reason "guard": the rule that failed (a guard of the table, e.g. ressort_assigned).
         self.rule = rule
+        # The message names its subject with the code (for the API and the command line); a page words
+        # it without (``worded``) – from this data, not by searching the text for what looks like a code.
+        self.subject = subject
         super().__init__(message)
+
+    def worded(self, *, codes: bool = True) -> str:
+        """The German message, with the subject's code name or (``codes=False``) its label alone."""
+        text = str(self)
+        if codes or self.subject is None or not self.subject.code:
+            return text
+        return text.replace(str(self.subject), self.subject.label)
 
     def details(self) -> dict[str, str | None]:
         """The refusal as data, for the error objects of the API and of ``--json``."""

@@ -433,3 +433,25 @@ def test_allowed_actions_are_what_decide_lets_a_person_try() -> None:
     ressort_actions = allowed_actions(facts(State.IN_BEARBEITUNG), MWIDE, POLICY).actions
     assert {a.value for a in ressort_actions} == {"confirm_criterion", "comment"}
     assert allowed_actions(facts(State.ANERKANNT), ADMIN, POLICY).actions == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "actor"),
+    [
+        (State.IN_BEARBEITUNG, Event.RECOGNISE, STAB),  # state
+        (State.EINGEREICHT, Event.TAKE_UP, PARTNER),  # role
+        (State.IN_BEARBEITUNG, Event.START_COORDINATION, STAB),  # guard (no Ressort)
+        (State.IN_ABSTIMMUNG, Event.RECOGNISE, VM),  # wrong Ressort
+    ],
+    ids=["state", "role", "guard", "ressort"],
+)
+def test_a_refusal_names_its_subject_as_data(state: State, event: Event, actor: Actor) -> None:
+    ressort = None if event is Event.START_COORDINATION else "MWIDE"
+    with pytest.raises(TransitionRefused) as refused:
+        decide(facts(state, ressort=ressort), event, actor, FULL_INPUT, POLICY)
+    subject = refused.value.subject
+    assert subject is not None and subject.code == event.value
+    assert f"{subject.label} ({event.value})" in str(refused.value)
+    plain = refused.value.worded(codes=False)
+    assert subject.label in plain and f"({event.value})" not in plain
+    assert plain == str(refused.value).replace(f" ({event.value})", "")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from partnerprojekte.db.engine import Database
 from partnerprojekte.model import Criterion, Event, State, Visibility
@@ -16,7 +17,7 @@ from partnerprojekte.web.auth.security import set_password
 from tests.conftest import Clock
 from tests.helpers import needs_review_financing
 from tests.people import MWIDE, MWIDE2, PARTNER, STAB, STAB2, VM
-from tests.web.conftest import PEOPLE, to_coordination
+from tests.web.conftest import PEOPLE, bearer, to_coordination
 from tests.web.test_pages import PASSWORD, Browser, alert, flash, h1, submit, text_of
 
 
@@ -65,6 +66,22 @@ def test_a_guard_refusal_is_shown_on_the_page_with_409(
     assert "Traceback" not in response.text
     assert h1(response).startswith(f"PP-{pid:04d}")
     assert status(services, pid) is State.IN_BEARBEITUNG
+
+
+def test_the_api_names_the_refused_event_with_its_code_the_page_without(
+    app: FastAPI, services: Services, client: TestClient, tokens: dict[str, str], db: Database
+) -> None:
+    pid = submit(services)
+    services.transition(pid, Event.TAKE_UP, STAB, EventInput())
+    api = client.post(
+        f"/api/v1/proposals/PP-{pid:04d}/events/start_coordination", headers=bearer(tokens, STAB)
+    )
+    assert api.status_code == 409
+    sentence = "ist nicht möglich: Es ist noch kein zuständiges Ressort zugeordnet."
+    assert api.json()["error"]["message"] == f"„Abstimmung einleiten“ (start_coordination) {sentence}"
+    set_password(db, STAB, PASSWORD)  # after the API call: a new password revokes the person's tokens
+    page = Browser(app, STAB).post(url(pid, "/abstimmung"))
+    assert alert(page) == f"Das hat nicht geklappt „Abstimmung einleiten“ {sentence}"
 
 
 def test_missing_input_is_422_and_keeps_what_was_typed(

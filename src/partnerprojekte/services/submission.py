@@ -13,6 +13,7 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.rules import check as check_proposal
 from partnerprojekte.services.outcome import AlreadyImported, Outcome
 from partnerprojekte.services.writer import AuditEntry, Change, Writer
+from partnerprojekte.states.checks import event_named
 from partnerprojekte.states.workflow import EventInput, ProposalFacts, decide, same_organisation
 
 
@@ -95,13 +96,15 @@ def revise(
     with svc.db.transaction() as conn:
         actor, at, row, facts = svc.context(conn, proposal_id, actor_email, at)
         if actor.role is Role.PARTNER and not same_organisation(proposal.submitter.name, actor.organisation):
+            what = event_named(Event.REVISE)
             raise TransitionRefused(
-                f"„Überarbeiten“ (revise): submitter.name „{proposal.submitter.name}“ ist nicht Ihre "
+                f"{what}: submitter.name „{proposal.submitter.name}“ ist nicht Ihre "
                 f"Organisation („{actor.organisation}“).",
                 event="revise",
                 state=row.status.value,
                 reason="role",
                 role=actor.role.value,
+                subject=what,
             )
         decision = decide(facts, Event.REVISE, actor, EventInput(has_proposal=True), svc.policy)
         number = row.current_revision + 1

@@ -7,23 +7,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 
-from partnerprojekte.errors import TransitionRefused
+from partnerprojekte.errors import Named, TransitionRefused
 from partnerprojekte.model import (
     CRITERION_LABELS,
+    EVENT_LABELS,
     Criterion,
+    Event,
     ReasonCode,
     Role,
     State,
     Verdict,
     Visibility,
-    event_label,
 )
 from partnerprojekte.states.facts import (
     Actor,
     EventInput,
     GivenApproval,
-    ProposalFacts,
+    Held,
     Request,
     same_organisation,
 )
@@ -35,13 +37,14 @@ SAEULE_1_ID = re.compile(r"^\d{2}-\d{2}[a-z]?$")
 def refuse(
     message: str,
     event: str,
-    state: State | None,
+    state: StrEnum | None,
     reason: str,
     *,
     criterion: Criterion | None = None,
     role: Role | None = None,
     field: str | None = None,
-    rule: Guard | None = None,
+    rule: StrEnum | None = None,
+    subject: Named | None = None,
 ) -> TransitionRefused:
     """The refusal, its reason and what it concerns as data for the edges to word."""
     return TransitionRefused(
@@ -53,7 +56,13 @@ def refuse(
         role=role.value if role else None,
         field=field,
         rule=rule.value if rule else None,
+        subject=subject,
     )
+
+
+def event_named(event: Event) -> Named:
+    """An event as the subject of a message: „Aufgreifen“ with its code ``take_up``."""
+    return Named(f"„{EVENT_LABELS[event]}“", event.value)
 
 
 def state_text(state: State | None) -> str:
@@ -66,7 +75,7 @@ def roles_text(roles: Sequence[Role]) -> str:
     return " oder ".join(r.label for r in roles)
 
 
-def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: str, code: str) -> None:
+def check_role(facts: Held, actor: Actor, roles: Sequence[Role], what: Named, code: str) -> None:
     """Refuse unless the actor has one of the roles and the affiliation the role needs."""
     state = facts.state
     if actor.role is Role.ADMIN:
@@ -77,6 +86,7 @@ def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: 
             state,
             "role",
             role=actor.role,
+            subject=what,
         )
     if actor.role not in roles:
         raise refuse(
@@ -85,6 +95,7 @@ def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: 
             state,
             "role",
             role=actor.role,
+            subject=what,
         )
     if actor.role is Role.PARTNER and not same_organisation(actor.organisation, facts.organisation):
         raise refuse(
@@ -94,6 +105,7 @@ def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: 
             state,
             "role",
             role=actor.role,
+            subject=what,
         )
     if actor.role is Role.RESSORT:
         if facts.responsible_ressort is None:
@@ -103,6 +115,7 @@ def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: 
                 state,
                 "role",
                 role=actor.role,
+                subject=what,
             )
         if actor.ressort != facts.responsible_ressort:
             raise refuse(
@@ -112,28 +125,35 @@ def check_role(facts: ProposalFacts, actor: Actor, roles: Sequence[Role], what: 
                 state,
                 "role",
                 role=actor.role,
+                subject=what,
             )
 
 
 def check_input(spec: TransitionSpec, inp: EventInput, state: State | None) -> None:
     """Refuse unless the input the event requires is given."""
-    what = event_label(spec.event)
+    what = event_named(spec.event)
     code = spec.event.value
     for req in spec.requires:
         if req is Requirement.PROPOSAL and not inp.has_proposal:
-            raise refuse(f"{what} braucht einen gültigen Vorschlag.", code, state, "input")
+            raise refuse(f"{what} braucht einen gültigen Vorschlag.", code, state, "input", subject=what)
         if req in (Requirement.COMMENT, Requirement.PARTNER_COMMENT) and not (
             inp.comment and inp.comment.strip()
         ):
-            raise refuse(f"{what} braucht einen Kommentar.", code, state, "input", field="comment")
+            message = f"{what} braucht einen Kommentar."
+            raise refuse(message, code, state, "input", field="comment", subject=what)
         if req is Requirement.PARTNER_COMMENT and inp.visibility is Visibility.INTERN:
             raise refuse(
-                f"{what} braucht einen Kommentar für den Partner.", code, state, "input", field="visibility"
+                f"{what} braucht einen Kommentar für den Partner.",
+                code,
+                state,
+                "input",
+                field="visibility",
+                subject=what,
             )
         if req is Requirement.REASONS and not inp.reasons:
             codes = ", ".join(r.value for r in ReasonCode)
             message = f"{what} braucht mindestens einen Grund: {codes}."
-            raise refuse(message, code, state, "input", field="reasons")
+            raise refuse(message, code, state, "input", field="reasons", subject=what)
         if req is Requirement.SAEULE_1_PROJEKT:
             pid = (inp.saeule_1_projekt or "").strip()
             if not pid:
@@ -143,6 +163,7 @@ def check_input(spec: TransitionSpec, inp: EventInput, state: State | None) -> N
                     state,
                     "input",
                     field="saeule_1_projekt",
+                    subject=what,
                 )
             if not SAEULE_1_ID.match(pid):
                 raise refuse(
@@ -152,13 +173,14 @@ def check_input(spec: TransitionSpec, inp: EventInput, state: State | None) -> N
                     state,
                     "input",
                     field="saeule_1_projekt",
+                    subject=what,
                 )
 
 
 def check_guard(spec: TransitionSpec, guard: Guard, request: Request) -> bool:
     """A condition of the machine: holds, or raises the refusal that says why not."""
     facts = request.facts
-    what = event_label(spec.event)
+    what = event_named(spec.event)
     code = spec.event.value
     state = facts.state
     if guard is Guard.RESSORT_ASSIGNED and facts.responsible_ressort is None:
@@ -168,10 +190,11 @@ def check_guard(spec: TransitionSpec, guard: Guard, request: Request) -> bool:
             state,
             "guard",
             rule=guard,
+            subject=what,
         )
     if guard in (Guard.NO_CRITERION_NOT_MET, Guard.ALL_CRITERIA_MET_OR_CONFIRMED):
         if facts.check is None:  # pragma: no cover - every stored proposal has a check
-            raise refuse(f"{what}: Keine Kriterienprüfung vorhanden.", code, state, "guard")
+            raise refuse(f"{what}: Keine Kriterienprüfung vorhanden.", code, state, "guard", subject=what)
         for criterion, result in facts.check.criteria.items():
             label = CRITERION_LABELS[criterion]
             if result.result is Verdict.NOT_MET:
@@ -182,6 +205,7 @@ def check_guard(spec: TransitionSpec, guard: Guard, request: Request) -> bool:
                     "guard",
                     criterion=criterion,
                     rule=Guard.NO_CRITERION_NOT_MET,  # under either guard, this is what failed
+                    subject=what,
                 )
             if (
                 guard is Guard.ALL_CRITERIA_MET_OR_CONFIRMED
@@ -196,6 +220,7 @@ def check_guard(spec: TransitionSpec, guard: Guard, request: Request) -> bool:
                     "guard",
                     criterion=criterion,
                     rule=guard,
+                    subject=what,
                 )
     return True
 
@@ -204,7 +229,7 @@ def check_request(spec: TransitionSpec, request: Request) -> None:
     """The machine's ``prepare`` callback: role and affiliation, input, and no approval given twice."""
     facts, actor = request.facts, request.actor
     state = facts.state
-    what = event_label(spec.event)
+    what = event_named(spec.event)
     check_role(facts, actor, request.roles, what, spec.event.value)
     check_input(spec, request.inp, state)
     for given in request.approvals:
@@ -216,6 +241,7 @@ def check_request(spec: TransitionSpec, request: Request) -> None:
                 state,
                 "approval",
                 role=actor.role,
+                subject=what,
             )
         if given.role is actor.role:
             raise refuse(
@@ -226,6 +252,7 @@ def check_request(spec: TransitionSpec, request: Request) -> None:
                 state,
                 "approval",
                 role=actor.role,
+                subject=what,
             )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
 
 from partnerprojekte.model import CheckResult, Criterion, ReasonCode, Role, State, Visibility
 
@@ -24,6 +26,22 @@ class Actor:
     role: Role
     ressort: str | None = None
     organisation: str | None = None
+
+
+class Held(Protocol):
+    """What a role check needs of a proposal or a progress report: its state, organisation and Ressort."""
+
+    @property
+    def state(self) -> StrEnum | None:
+        """The current state (``None``: a proposal not yet submitted)."""
+
+    @property
+    def organisation(self) -> str:
+        """The organisation that carries it."""
+
+    @property
+    def responsible_ressort(self) -> str | None:
+        """The Ressort that reviews it, once assigned."""
 
 
 @dataclass(frozen=True)

@@ -9,62 +9,41 @@ row, which raises the refusal that says why not. A trigger that returns True has
 from __future__ import annotations
 
 from functools import cache, partial
-from typing import Any
 
 from transitions import Machine
 
 from partnerprojekte.model import Event, State
-from partnerprojekte.states import checks
+from partnerprojekte.states import checks, engine
 from partnerprojekte.states.facts import Request
 from partnerprojekte.states.table import NEW, TRANSITIONS
 
 
-class Subject:
-    """A throw-away carrier of a proposal's state while the machine fires one event."""
-
-    def __init__(self, state: State | None) -> None:
-        self.state: str = state.value if state else NEW
-
-
 @cache
 def shared_machine() -> Machine:
-    """The machine for all proposals (``model=None``; one per process, built on first use)."""
-    states = [NEW, *(s.value for s in State)]
-    transitions: list[dict[str, Any]] = [
-        {
-            "trigger": spec.event.value,
-            "source": [s.value for s in spec.sources] or [NEW],
-            # "=" keeps the state (reflexive transition, used by revise)
-            "dest": spec.dest.value if spec.dest else "=",
-            "prepare": [partial(checks.check_request, spec)],
-            "conditions": [
+    """The machine for all proposals (one per process, built on first use)."""
+    edges = [
+        engine.Edge(
+            spec.event.value,
+            tuple(s.value for s in spec.sources) or (NEW,),
+            spec.dest.value if spec.dest else None,  # revise keeps the state
+            prepare=(partial(checks.check_request, spec),),
+            conditions=(
                 checks.approvals_complete,
                 *(partial(checks.check_guard, spec, g) for g in spec.guards),
-            ],
-        }
+            ),
+        )
         for spec in TRANSITIONS
     ]
-    return Machine(
-        model=None,
-        states=states,
-        transitions=transitions,
-        initial=NEW,
-        auto_transitions=False,
-        send_event=False,
-    )
+    return engine.build([NEW, *(s.value for s in State)], NEW, edges)
 
 
 def trigger(state: State | None, event: Event, request: Request) -> State | None:
     """Fire ``event`` from ``state`` for one request: the state it leads to, or ``None`` while approvals
     are owed. A refusal of the callbacks propagates as ``TransitionRefused``."""
-    subject = Subject(state)
-    # Fired through the machine's event, never a bound trigger method (see pitfalls).
-    if not shared_machine().events[event.value].trigger(subject, request):
-        return None
-    return State(subject.state)
+    reached = engine.fire(shared_machine(), state.value if state else NEW, event.value, request)
+    return State(reached) if reached is not None else None
 
 
 def possible_events(state: State | None) -> list[Event]:
     """The events the machine allows from a state (ignoring roles and guards)."""
-    name = state.value if state else NEW
-    return [Event(t) for t in shared_machine().get_triggers(name)]
+    return [Event(t) for t in engine.triggers(shared_machine(), state.value if state else NEW)]

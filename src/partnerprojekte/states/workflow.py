@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from partnerprojekte.errors import TransitionRefused
+from partnerprojekte.errors import Named, TransitionRefused
 from partnerprojekte.model import (
     CRITERION_LABELS,
     FINAL_STATES,
@@ -19,10 +19,9 @@ from partnerprojekte.model import (
     State,
     Verdict,
     Visibility,
-    event_label,
 )
 from partnerprojekte.states import machine, table
-from partnerprojekte.states.checks import check_role, refuse, state_text, still_owed
+from partnerprojekte.states.checks import check_role, event_named, refuse, state_text, still_owed
 from partnerprojekte.states.facts import (
     Actor,
     EventInput,
@@ -128,7 +127,7 @@ def decide(
     input, approvals, guards) is decided by the machine's callbacks when the event is fired.
     """
     state = facts.state
-    what = event_label(event)
+    what = event_named(event)
     spec = spec_for(event, state)
     if spec is None:
         possible = ", ".join(f"„{s.label}“" for s in sources_of(event)) or "—"
@@ -138,7 +137,7 @@ def decide(
             msg = f"{what} ist im Status {state_text(state)} nicht möglich: der Status ist endgültig."
         else:
             msg = f"{what} ist im Status {state_text(state)} nicht möglich; möglich im Status {possible}."
-        raise refuse(msg, event.value, state, "state")
+        raise refuse(msg, event.value, state, "state", subject=what)
     required = policy.required_roles(event, state)
     request = Request(facts, actor, inp, required or spec.roles, required, tuple(approvals))
     reached = machine.trigger(state, event, request)
@@ -152,7 +151,7 @@ def decide(
 
 def authorize_assign_ressort(facts: ProposalFacts, actor: Actor) -> None:
     """Only the Arbeitsstab assigns the responsible Ressort, and not after a final decision."""
-    what = "Ressort zuordnen (assign_ressort)"
+    what = Named("Ressort zuordnen", "assign_ressort")
     check_role(facts, actor, action_roles(Action.ASSIGN_RESSORT), what, "assign_ressort")
     if facts.state not in table.action_spec(Action.ASSIGN_RESSORT).states:
         raise refuse(
@@ -160,12 +159,13 @@ def authorize_assign_ressort(facts: ProposalFacts, actor: Actor) -> None:
             "assign_ressort",
             facts.state,
             "state",
+            subject=what,
         )
 
 
 def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, comment: str | None) -> None:
     """A reviewer of the responsible Ressort confirms a ``needs_review`` criterion with a justification."""
-    what = f"Kriterium „{CRITERION_LABELS[criterion]}“ bestätigen (confirm_criterion)"
+    what = Named(f"Kriterium „{CRITERION_LABELS[criterion]}“ bestätigen", "confirm_criterion")
     code = "confirm_criterion"
     check_role(facts, actor, action_roles(Action.CONFIRM_CRITERION), what, code)
     if facts.state not in table.action_spec(Action.CONFIRM_CRITERION).states:
@@ -174,10 +174,16 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
             code,
             facts.state,
             "state",
+            subject=what,
         )
     if not (comment and comment.strip()):
         raise refuse(
-            f"{what} braucht eine schriftliche Begründung.", code, facts.state, "input", field="comment"
+            f"{what} braucht eine schriftliche Begründung.",
+            code,
+            facts.state,
+            "input",
+            field="comment",
+            subject=what,
         )
     assert facts.check is not None
     result = facts.check.criteria[criterion].result
@@ -189,6 +195,7 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
             facts.state,
             "guard",
             criterion=criterion,
+            subject=what,
         )
     if criterion in facts.confirmed:
         raise refuse(
@@ -197,6 +204,7 @@ def authorize_confirm(facts: ProposalFacts, actor: Actor, criterion: Criterion, 
             facts.state,
             "guard",
             criterion=criterion,
+            subject=what,
         )
 
 
@@ -207,7 +215,7 @@ def comment_visibilities(actor: Actor) -> tuple[Visibility, ...]:
 
 def authorize_comment(facts: ProposalFacts, actor: Actor, visibility: Visibility) -> Visibility:
     """Who may comment; returns the effective visibility (a partner's comment is always for the partner)."""
-    check_role(facts, actor, action_roles(Action.COMMENT), "Kommentieren", "comment")
+    check_role(facts, actor, action_roles(Action.COMMENT), Named("Kommentieren"), "comment")
     return visibility if visibility in comment_visibilities(actor) else Visibility.PARTNER
 
 
@@ -232,7 +240,7 @@ def allowed_actions(facts: ProposalFacts, actor: Actor, policy: ApprovalPolicy) 
 
     def may(roles: Sequence[Role]) -> bool:
         try:
-            check_role(facts, actor, roles, "", "")
+            check_role(facts, actor, roles, Named(""), "")
         except TransitionRefused:
             return False
         return True

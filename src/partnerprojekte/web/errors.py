@@ -264,6 +264,9 @@ def install(app: FastAPI, *, page_renderer: ErrorPageRenderer | None = None) -> 
         if isinstance(exc, NotAuthenticated) and not is_api(request):
             return login_redirect(request)
         status, payload, headers = _payload(exc)
+        if isinstance(exc, TransitionRefused) and not is_api(request):
+            # A page names the refused event by its German label; the API's clients get its code too.
+            payload["error"]["message"] = exc.worded(codes=False)
         return await _respond_off_loop(request, status, payload, headers)
 
     async def on_request_validation(request: Request, exc: Exception) -> Response:

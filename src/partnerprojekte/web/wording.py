@@ -1,12 +1,12 @@
-"""German wording for the pages: dates, numbers, labels, and service messages without CLI hints."""
+"""German wording for the pages: dates, numbers, labels, and the core's messages as a page words them."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.model import (
     ACTION_LABELS,
     CRITERION_LABELS,
@@ -39,20 +39,10 @@ SOURCE_KIND_LABELS: dict[str, str] = {
     SourceKind.DRITTE.value: "Mittel Dritter",
 }
 
-# The core names an event with its code after the German label („Aufgreifen“ (take_up)), which helps the
-# API's clients and the command line; a page shows the German label alone. Option names and commands are
-# no longer in the core's messages: the CLI adds them (cli/support.py), so a page has none to remove.
-_CODE_NAMES = (
-    (re.compile(r"“ \([a-z][a-z0-9_]*\)"), "“"),
-    (re.compile(r" \([a-z]+_[a-z0-9_]+\)"), ""),
-)
 
-
-def web_message(text: str) -> str:
-    """A message as a page shows it: without the code names of events."""
-    for pattern, replacement in _CODE_NAMES:
-        text = pattern.sub(replacement, text)
-    return text
+def page_message(exc: Exception) -> str:
+    """An error's message as a page shows it: a refusal names its subject without the code name."""
+    return exc.worded(codes=False) if isinstance(exc, TransitionRefused) else str(exc)
 
 
 def local(at: dt.datetime | str | None, tz: str) -> dt.datetime | None:

@@ -11,7 +11,7 @@ from partnerprojekte.web.auth import accounts
 from partnerprojekte.web.auth.security import PASSWORD_MIN_LENGTH
 from partnerprojekte.web.deps import database, require_csrf
 from partnerprojekte.web.pages.templating import redirect, render
-from partnerprojekte.web.wording import web_message
+from partnerprojekte.web.wording import page_message
 
 router = APIRouter()
 
@@ -63,7 +63,7 @@ async def activate(token: str, request: Request) -> Response:
     except NotFound as exc:
         return _no_leak(render(request, "aktivieren.html", {"link": None, "invalid": str(exc)}, status=404))
     except DomainError as exc:
-        return await run_in_threadpool(_page, request, token, [web_message(str(exc))], 422)
+        return await run_in_threadpool(_page, request, token, [page_message(exc)], 422)
     return _no_leak(
         redirect(request, "/anmelden", f"Ihr Passwort ist gesetzt. Bitte melden Sie sich an ({email}).")
     )

@@ -16,9 +16,16 @@ from partnerprojekte.reference import load_reference
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.auth import people
 from partnerprojekte.web.deps import services
-from partnerprojekte.web.pages.support import SIGNED_IN_FORM, PageActor, PostedForm, require_role, text
+from partnerprojekte.web.pages.support import (
+    SIGNED_IN_FORM,
+    PageActor,
+    PostedForm,
+    refusal_messages,
+    require_role,
+    text,
+)
 from partnerprojekte.web.pages.templating import redirect, render
-from partnerprojekte.web.wording import web_message
+from partnerprojekte.web.wording import page_message
 
 router = APIRouter()
 
@@ -70,12 +77,7 @@ def add_person(request: Request, actor: PageActor, form: PostedForm) -> Response
             by=actor.user_id,
         )
     except DomainError as exc:
-        messages = (
-            [web_message(str(e)) for e in exc.errors]
-            if isinstance(exc, ValidationError)
-            else [web_message(str(exc))]
-        )
-        return _page(request, actor, values, messages, status=422)
+        return _page(request, actor, values, refusal_messages(exc), status=422)
     return redirect(
         request,
         PATH,
@@ -103,7 +105,7 @@ def change_role(user_id: UserId, request: Request, actor: PageActor, form: Poste
             by=actor.user_id,
         )
     except DomainError as exc:
-        return redirect(request, PATH, web_message(str(exc)), kind="hinweis")
+        return redirect(request, PATH, page_message(exc), kind="hinweis")
     where = f" ({user.ressort})" if user.ressort else ""
     gone = f"; offene Zustimmungen zu {withdrawn} Vorschlag/Vorschlägen zurückgenommen" if withdrawn else ""
     return redirect(
@@ -126,7 +128,7 @@ def set_active(user_id: UserId, action: str, request: Request, actor: PageActor)
         else:
             user, purpose = people.send_link(services(request), user_id, by=actor.user_id)
     except DomainError as exc:
-        return redirect(request, PATH, web_message(str(exc)), kind="hinweis")
+        return redirect(request, PATH, page_message(exc), kind="hinweis")
     if action == "deaktivieren":
         done = "deaktiviert; ihre Sitzungen sind beendet, ihre API-Tokens widerrufen"
         return redirect(request, PATH, f"{user.name} ({user.email}) ist {done}.")

@@ -15,7 +15,7 @@ from partnerprojekte.model import Role
 from partnerprojekte.states.workflow import Actor
 from partnerprojekte.web.deps import require_actor, require_csrf
 from partnerprojekte.web.errors import Forbidden
-from partnerprojekte.web.wording import web_message
+from partnerprojekte.web.wording import page_message
 
 HOME: dict[Role, str] = {
     Role.PARTNER: "/vorschlaege",
@@ -113,8 +113,8 @@ def refusal_status(exc: DomainError) -> int:
 def refusal_messages(exc: DomainError) -> list[str]:
     """The German message(s) of a refusal, as a page shows them."""
     if isinstance(exc, ValidationError):
-        return [web_message(str(error)) for error in exc.errors]
-    message = web_message(str(exc))
+        return [str(error) for error in exc.errors]
+    message = page_message(exc)
     if isinstance(exc, ConflictError):
         message += " Die Seite zeigt jetzt den aktuellen Stand."
     return [message]

@@ -96,7 +96,6 @@ def environment() -> Environment:
         handlungsfeld=wording.handlungsfeld_title,
         ressort=wording.ressort_label,
         pp=format_id,
-        meldung=wording.web_message,
     )
     env.globals.update(
         field_id=field_id,
