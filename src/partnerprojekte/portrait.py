@@ -94,9 +94,14 @@ class Umsetzungsstand(StrEnum):
     @property
     def label(self) -> str:
         """How the report says it."""
-        return {"pruefung_laeuft": "Prüfung läuft", "in_umsetzung": "in Umsetzung"}.get(
-            self.value, "abgeschlossen"
-        )
+        return UMSETZUNGSSTAND_LABELS[self]
+
+
+UMSETZUNGSSTAND_LABELS: dict[Umsetzungsstand, str] = {
+    Umsetzungsstand.PRUEFUNG_LAEUFT: "Prüfung läuft",
+    Umsetzungsstand.IN_UMSETZUNG: "in Umsetzung",
+    Umsetzungsstand.ABGESCHLOSSEN: "abgeschlossen",
+}
 
 
 class Mark(StrEnum):
@@ -109,7 +114,14 @@ class Mark(StrEnum):
     @property
     def label(self) -> str:
         """The mark as a reader sees it."""
-        return {"geaendert": "geändert", "unveraendert": "unverändert"}.get(self.value, "entfällt")
+        return MARK_LABELS[self]
+
+
+MARK_LABELS: dict[Mark, str] = {
+    Mark.GEAENDERT: "geändert",
+    Mark.UNVERAENDERT: "unverändert",
+    Mark.ENTFAELLT: "entfällt",
+}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ import pytest
 
 from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.model import Role
-from partnerprojekte.portrait import OPTIONAL_SECTIONS, Mark, Section, SectionEntry
+from partnerprojekte.portrait import (
+    OPTIONAL_SECTIONS,
+    Mark,
+    Section,
+    SectionEntry,
+    TargetGroup,
+    Umsetzungsstand,
+)
 from partnerprojekte.states.engine import triggers
 from partnerprojekte.states.facts import Actor
 from partnerprojekte.states.report_table import (
@@ -202,3 +209,9 @@ def test_the_machine_is_the_table() -> None:
     reached_states = {spec.dest for spec in REPORT_TRANSITIONS if spec.dest}
     assert reached_states == set(ReportState) - {RS.OFFEN}
     assert {s for s in ReportState if not triggers(machine, s.value)} == {RS.ANGENOMMEN}
+
+
+def test_every_portrait_value_has_its_german_label() -> None:
+    assert Mark.ENTFAELLT.label == "entfällt" and Umsetzungsstand.PRUEFUNG_LAEUFT.label == "Prüfung läuft"
+    for values in (Section, TargetGroup, Umsetzungsstand, Mark, ReportState, ReportEvent):
+        assert all(value.label.strip() for value in values), values

@@ -50,7 +50,6 @@ class ReportInput:
 
     comment: str | None = None
     has_entries: bool = False  # the draft to save has at least one section
-    sections: tuple[Section, ...] = ()  # returning: the sections sent back (none: the whole report)
 
 
 @dataclass(frozen=True)
@@ -76,13 +75,18 @@ def report_named(event: ReportEvent) -> Named:
     return Named(f"„{event.label}“", event.value)
 
 
+def _check_role(spec: ReportTransition, facts: ReportFacts, actor: Actor, what: Named) -> None:
+    """The row's roles and affiliation – or, where the row allows it, an invitation to the project."""
+    if spec.contributors and actor.role is Role.PARTNER and actor.user_id in facts.contributors:
+        return
+    check_role(facts, actor, spec.roles, what, spec.event.value)
+
+
 def _check_request(spec: ReportTransition, request: ReportRequest) -> None:
     """``prepare``: role and affiliation (or an invitation, where the row allows it), then input."""
     facts, actor, inp = request.facts, request.actor, request.inp
     what, code = report_named(spec.event), spec.event.value
-    invited = spec.contributors and actor.role is Role.PARTNER and actor.user_id in facts.contributors
-    if not invited:
-        check_role(facts, actor, spec.roles, what, code)
+    _check_role(spec, facts, actor, what)
     for req in spec.requires:
         if req is ReportRequirement.ENTRIES and not inp.has_entries:
             raise refuse(
@@ -163,10 +167,8 @@ def allowed_report_events(facts: ReportFacts, actor: Actor) -> tuple[ReportEvent
         spec = report_spec_for(event, facts.state)
         if spec is None:
             continue
-        invited = spec.contributors and actor.role is Role.PARTNER and actor.user_id in facts.contributors
         try:
-            if not invited:
-                check_role(facts, actor, spec.roles, Named(""), "")
+            _check_role(spec, facts, actor, Named(""))
         except TransitionRefused:
             continue
         allowed.append(event)
