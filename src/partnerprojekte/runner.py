@@ -20,6 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,15 +56,19 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # A busy Prefect server answers 503 for a moment (its database is locked, e.g. on a loaded machine).
 _BUSY = frozenset({502, 503, 504})
-_READ_ATTEMPTS = 5
+_READ_ATTEMPTS = 7  # waits 0.4 s, 0.8 s, … 12.8 s: about 25 s in all
 
 
 def _request(method: str, url: str, body: Any = None, timeout: float = 5.0) -> Any:
     data = None if body is None else json.dumps(body).encode("utf-8")
     headers = {"Content-Type": "application/json"}
-    # Reading (GET, POST …/filter) is tried again while the server is busy; creating is not: a run whose
-    # answer was lost may exist already.
-    attempts = _READ_ATTEMPTS if method == "GET" or url.endswith("/filter") else 1
+    # Reading (GET, POST …/filter) is tried again while the server is busy, and so is creating with an
+    # idempotency key (the server returns the run it made already); creating without one is not: a run
+    # whose answer was lost may exist already.
+    again = (
+        method == "GET" or url.endswith("/filter") or (isinstance(body, dict) and "idempotency_key" in body)
+    )
+    attempts = _READ_ATTEMPTS if again else 1
     for attempt in range(1, attempts + 1):
         req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - ours
         try:
@@ -494,7 +499,9 @@ def run_deployment_once(
         dep = deployment_id(api_url, name)
         if dep is None:
             raise RunnerError(f"Die Bereitstellung „{name}“ ist am Prefect-Server nicht registriert.")
-        run_id = _request("POST", f"{api_url}/deployments/{dep}/create_flow_run", {})["id"]
+        # One key for all attempts: a retry after a busy answer gets the run already made, never a second.
+        once = {"idempotency_key": uuid.uuid4().hex}
+        run_id = _request("POST", f"{api_url}/deployments/{dep}/create_flow_run", once)["id"]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = (_request("GET", f"{api_url}/flow_runs/{run_id}") or {}).get("state") or {}

@@ -209,6 +209,9 @@ def test_the_runner_reads_again_while_prefect_is_busy_but_never_creates_twice() 
         with pytest.raises(urllib.error.HTTPError):
             runner._request("POST", f"{base}/deployments/1/create_flow_run", {})
         assert Busy.calls["POST"] == 1
+        # With an idempotency key it is: the server answers a repeat with the run it made already.
+        keyed = runner._request("POST", f"{base}/deployments/1/create_flow_run", {"idempotency_key": "k"})
+        assert keyed == {"state": {"type": "COMPLETED"}} and Busy.calls["POST"] == 3
     finally:
         server.shutdown()
         server.server_close()
