@@ -15,6 +15,8 @@ from partnerprojekte.portrait import (
     SectionEntry,
     TargetGroup,
     Umsetzungsstand,
+    apply_entries,
+    section_problem,
 )
 from partnerprojekte.states.engine import triggers
 from partnerprojekte.states.facts import Actor
@@ -46,7 +48,7 @@ COMPLETE = {
     s: SectionEntry(Mark.UNVERAENDERT)
     for s in Section
     if s not in OPTIONAL_SECTIONS and s is not Section.AUSBLICK
-} | {Section.AUSBLICK: SectionEntry(Mark.GEAENDERT, "2023 folgt die zweite Runde.")}
+} | {Section.AUSBLICK: SectionEntry(Mark.GEAENDERT, {"jahr": 2023, "text": "Die zweite Runde folgt."})}
 
 
 def report(state: ReportState, **changes: object) -> ReportFacts:
@@ -105,11 +107,11 @@ def test_an_incomplete_report_is_refused_naming_every_section() -> None:
     assert str(refused) == (
         "„Fortschrittsmeldung einreichen“ (submit_report) ist nicht möglich: "
         "„Mehrwert“ ist weder geändert noch als unverändert markiert; "
-        "„Ausblick“ ist als geändert markiert, hat aber keinen Text; "
+        "„Ausblick“ ist als geändert markiert, hat aber keinen Inhalt; "
         "„Akteure und Partner“ entfällt, aber ohne Begründung."
     )
     entries[Section.MEHRWERT] = SectionEntry(Mark.UNVERAENDERT)
-    entries[Section.AUSBLICK] = SectionEntry(Mark.GEAENDERT, "Neu.")
+    entries[Section.AUSBLICK] = SectionEntry(Mark.GEAENDERT, {"jahr": 2023, "text": "Neu."})
     entries[Section.AKTEURE] = SectionEntry(Mark.ENTFAELLT, reason="Die Partner stehen jetzt unter Vorgehen.")
     assert reached(report(RS.ENTWURF, entries=entries), RE.SUBMIT_REPORT, PARTNER) is (RS.EINGEREICHT)
 
@@ -215,3 +217,72 @@ def test_every_portrait_value_has_its_german_label() -> None:
     assert Mark.ENTFAELLT.label == "entfällt" and Umsetzungsstand.PRUEFUNG_LAEUFT.label == "Prüfung läuft"
     for values in (Section, TargetGroup, Umsetzungsstand, Mark, ReportState, ReportEvent):
         assert all(value.label.strip() for value in values), values
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "problem"),
+    [
+        (Section.ZIEL, 7, "braucht Inhalt als Text"),
+        (Section.ZIEL, "x" * 6001, "ist zu lang (6001 Zeichen, höchstens 6000)"),
+        (
+            Section.AUSBLICK,
+            {"jahr": 1999, "text": "t"},
+            "braucht „jahr“ als Jahreszahl zwischen 2000 und 2100",
+        ),
+        (Section.AUSBLICK, {"text": "t"}, "braucht die Felder „jahr“, „text“"),
+        (
+            Section.MEILENSTEINE,
+            [{"jahr": 2021, "text": "Start", "erreicht_am": "2021-13-01"}],
+            "(Meilenstein 1) braucht „erreicht_am“ als Datum JJJJ-MM-TT, gefunden „2021-13-01“",
+        ),
+        (
+            Section.MEILENSTEINE,
+            [{"jahr": 2022, "text": "t", "farbe": "rot"}],
+            "(Meilenstein 1) kennt das Feld „farbe“ nicht",
+        ),
+        (Section.ZIELGRUPPEN, ["unternehmen", "piraten"], "kennt die Zielgruppe „piraten“ nicht"),
+        (
+            Section.ZITAT,
+            {"text": "t", "autor": "A", "amt": "OB", "bis": "bald"},
+            "braucht „bis“ als Datum JJJJ-MM-TT, gefunden „bald“",
+        ),
+        (
+            Section.BILD,
+            {"datei": "a.png", "bildunterschrift": "B", "rechteinhaber": "C", "alternativtext": " "},
+            "braucht „alternativtext“ als Text",
+        ),
+        (Section.AKTEURE, [], "braucht eine Liste von 1 bis 60 Namen"),
+    ],
+)
+def test_a_structured_section_names_what_is_wrong(section: Section, value: object, problem: str) -> None:
+    assert section_problem(section, value) == problem
+
+
+def test_well_formed_sections_pass_and_a_report_applies_to_the_last_portrait() -> None:
+    good: dict[Section, object] = {
+        Section.ZIEL: "Mobilität verbessern.",
+        Section.AUSBLICK: {"jahr": 2022, "text": "Weiter so."},
+        Section.MEILENSTEINE: [
+            {"jahr": 2020, "text": "Start", "erreicht_am": "2020-05-01"},
+            {"jahr": 2023, "text": "Ziel"},
+        ],
+        Section.AKTEURE: ["IHK Essen"],
+        Section.ZIELGRUPPEN: ["unternehmen", "kommunen"],
+        Section.ZITAT: {"text": "Gut.", "autor": "A. B.", "amt": "Präsident", "bis": "2022-06-30"},
+        Section.BILD: {
+            "datei": "a.png",
+            "bildunterschrift": "B",
+            "rechteinhaber": "C",
+            "alternativtext": "D",
+        },
+    }
+    assert {s: section_problem(s, v) for s, v in good.items()} == dict.fromkeys(good)
+    entries = {
+        Section.ZIEL: SectionEntry(Mark.UNVERAENDERT),
+        Section.AUSBLICK: SectionEntry(Mark.GEAENDERT, {"jahr": 2023, "text": "Neu."}),
+        Section.BILD: SectionEntry(Mark.ENTFAELLT, reason="Rechte abgelaufen"),
+    }
+    after = apply_entries(good, entries)
+    assert after[Section.ZIEL] == "Mobilität verbessern."
+    assert after[Section.AUSBLICK] == {"jahr": 2023, "text": "Neu."}
+    assert Section.BILD not in after and list(after) == [s for s in Section if s in after]

@@ -114,7 +114,7 @@ def _check_guard(spec: ReportTransition, guard: ReportGuard, request: ReportRequ
                 if section not in OPTIONAL_SECTIONS:
                     problems.append(f"„{section.label}“ ist weder geändert noch als unverändert markiert")
                 continue
-            problem = entry.problem()
+            problem = entry.problem(section)
             if problem:
                 problems.append(f"„{section.label}“ {problem}")
         if problems:
