@@ -295,3 +295,29 @@ def apply_entries(base: dict[Section, object], entries: dict[Section, SectionEnt
         elif entry.mark is Mark.ENTFAELLT:
             result.pop(section, None)
     return {s: result[s] for s in Section if s in result}
+
+
+MONTHS = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
+
+
+def long_date(day: dt.date) -> str:
+    """A date as the report writes it: ``31. Oktober 2021``."""
+    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
+def euro_amount(value: float | int) -> str:
+    """Whole euros as the report writes them: ``985.000 Euro``."""
+    return f"{round(value):,}".replace(",", ".") + " Euro"

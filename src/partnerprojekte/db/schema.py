@@ -1,4 +1,8 @@
-"""SQLAlchemy 2 models: users, proposals with revisions, approvals, comments, audit log and outbox."""
+"""SQLAlchemy 2 models: users, proposals with revisions, approvals, comments, audit log, outbox, and the
+portraits and progress reports of recognised projects.
+
+Longer than 400 lines on purpose: one declarative model of every table, which Alembic compares as a whole.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -382,3 +387,90 @@ class OutboxRow(Base):
     # Set while a sender works on the row; a row left in "sending" longer than a timeout is taken up again.
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReportingRoundRow(Base):
+    """A reporting round of the Fortschrittsbericht: its Stichtag and the deadline for progress reports."""
+
+    __tablename__ = "reporting_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    stichtag: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PortraitRow(Base):
+    """The portrait of a recognised project: its report ID, state of implementation, published version."""
+
+    __tablename__ = "portraits"
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    # "UN-NEU", as the report prints it; the Arbeitsstab sets it (several projects may share one).
+    project_code: Mapped[str] = mapped_column(String(16))
+    umsetzungsstand: Mapped[str] = mapped_column(String(32))
+    # The version accepted last (1: prefilled from the proposal); reports write newer ones.
+    current_version: Mapped[int] = mapped_column(Integer)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PortraitVersionRow(Base):
+    """Every version of a portrait: the prefilled first one and one per submitted progress report."""
+
+    __tablename__ = "portrait_versions"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("portraits.proposal_id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)  # section → value (portrait.section_problem)
+    umsetzungsstand: Mapped[str] = mapped_column(String(32))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_reports.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProgressReportRow(Base):
+    """A progress report a project owes in a round: its state, the draft's entries, returned sections."""
+
+    __tablename__ = "progress_reports"
+    __table_args__ = (UniqueConstraint("round_id", "proposal_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("reporting_rounds.id"))
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    entries: Mapped[dict[str, Any]] = mapped_column(JSON)  # section → {mark, value, reason}
+    umsetzungsstand: Mapped[str | None] = mapped_column(String(32))
+    returned: Mapped[list[str]] = mapped_column(JSON)  # sections the reviewer sent back
+    revised: Mapped[list[str]] = mapped_column(JSON)  # of those, the ones edited since
+    base_version: Mapped[int] = mapped_column(Integer)  # the portrait version the report starts from
+    portrait_version: Mapped[int | None] = mapped_column(Integer)  # the version its last submission wrote
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportContributorRow(Base):
+    """A co-partner invited to contribute to a project's progress reports."""
+
+    __tablename__ = "report_contributors"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    invited_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RessortNameRow(Base):
+    """What a Ressort was called from when until when: a document shows the names valid at its Stichtag."""
+
+    __tablename__ = "ressort_names"
+    __table_args__ = (UniqueConstraint("ressort", "valid_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ressort: Mapped[str] = mapped_column(ForeignKey("ressorts.abbreviation"))
+    abbreviation: Mapped[str] = mapped_column(String(32))  # as it was written then ("MWIDE", "MWIKE")
+    name: Mapped[str] = mapped_column(String(300))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)  # None: still valid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from partnerprojekte.audience import APPROVAL_OWED, APPROVAL_WITHDRAWN, NOTIFIED, Audience, kind
+from partnerprojekte.states.report_table import report_notified
 
 # Reminders and digests are written by the daily and weekly runs, not by an event
 # (docs/process.md, „Benachrichtigungen“).
@@ -24,6 +25,8 @@ EVENT_KINDS: tuple[str, ...] = tuple(
     [kind(event, audience) for event, audiences in NOTIFIED.items() for audience in audiences]
     + [kind(APPROVAL_OWED, Audience.RESSORT), kind(APPROVAL_OWED, Audience.ARBEITSSTAB)]
     + [kind(APPROVAL_WITHDRAWN, Audience.RESSORT), kind(APPROVAL_WITHDRAWN, Audience.ARBEITSSTAB)]
+    # The events of progress reports (states/report_table.py), each with every audience one of its rows tells.
+    + [kind(event, audience) for event, audiences in report_notified().items() for audience in audiences]
 )
 
 KINDS: tuple[str, ...] = EVENT_KINDS + REMINDER_KINDS + DIGEST_KINDS + ACCOUNT_KINDS

@@ -171,6 +171,42 @@ def _by_event() -> dict[str, dict[str, Any]]:
     }
 
 
+def _report(event: str, state: str, actor: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return _event(
+        event,
+        "anerkannt",
+        actor,
+        **{
+            "round": 2022,
+            "round_name": "Fortschrittsbericht 2022",
+            "due_date": "2022-09-15",
+            "report_state": state,
+            "comment": None,
+            "comment_visibility": None,
+            "returned_sections": [],
+            **extra,
+        },
+    )
+
+
+def _reports() -> dict[str, dict[str, Any]]:
+    back = {
+        "comment": "Bitte ergänzen Sie beim aktuellen Stand die Zahl der Betriebe im Netzwerk.",
+        "comment_visibility": "partner",
+        "returned_sections": ["Aktueller Stand", "Meilensteine"],
+    }
+    return {
+        "submit_report.partner": _report("submit_report", "eingereicht", _PARTNER),
+        "submit_report.ressort": _report("submit_report", "eingereicht", _PARTNER),
+        "return_report.partner": _report("return_report", "zurueckgegeben", _RESSORT, **back),
+        "return_report.arbeitsstab": _report("return_report", "zurueckgegeben", _RESSORT, **back),
+        "return_report.ressort": _report("return_report", "zurueckgegeben", _STAB, **back),
+        "approve_report.arbeitsstab": _report("approve_report", "geprueft", _RESSORT),
+        "accept_report.partner": _report("accept_report", "angenommen", _STAB),
+        "accept_report.ressort": _report("accept_report", "angenommen", _STAB),
+    }
+
+
 def _reminder(
     status: str, days: int, round_: int, missing: list[str], approved_event: str | None
 ) -> dict[str, Any]:
@@ -324,7 +360,7 @@ def _accounts() -> dict[str, dict[str, Any]]:
 
 def sample_context(kind: str) -> dict[str, Any]:
     """A realistic context for a kind (a fresh copy; ``KeyError`` for an unknown kind)."""
-    return copy.deepcopy({**_by_event(), **_reminders(), **_digests(), **_accounts()}[kind])
+    return copy.deepcopy({**_by_event(), **_reports(), **_reminders(), **_digests(), **_accounts()}[kind])
 
 
 def sample_recipient(kind: str) -> str:

@@ -7,7 +7,7 @@ call it and nothing below it.
 
 from __future__ import annotations
 
-from partnerprojekte.services import actions, events, people, submission
+from partnerprojekte.services import actions, events, people, portraits, reports, rounds, submission
 from partnerprojekte.services.outcome import AlreadyImported, Outcome
 from partnerprojekte.services.people import EMAIL_MAX, NAME_MAX, count_proposals
 from partnerprojekte.services.writer import Writer
@@ -28,6 +28,11 @@ class Services(Writer):
     assign_ressort = actions.assign_ressort
     confirm = actions.confirm
     comment = actions.comment
+    open_round = rounds.open_round
+    report_event = reports.report_event
+    invite_contributor = portraits.invite_contributor
+    complete_project = portraits.complete_project
+    set_project_code = portraits.set_project_code
 
 
 __all__ = ["EMAIL_MAX", "NAME_MAX", "AlreadyImported", "Outcome", "Services", "count_proposals"]

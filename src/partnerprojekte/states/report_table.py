@@ -64,6 +64,36 @@ REPORT_EVENT_LABELS: dict[ReportEvent, str] = {
 }
 
 
+class ReportAction(StrEnum):
+    """Audited steps around the reports that are not events of one report's machine."""
+
+    OPEN_REPORT = "open_report"  # a reporting round makes the project owe a report
+    INVITE_CONTRIBUTOR = "invite_contributor"
+    COMPLETE_PROJECT = "complete_project"
+    SET_PROJECT_CODE = "set_project_code"
+
+    @property
+    def label(self) -> str:
+        """The German label a person reads."""
+        return REPORT_ACTION_LABELS[self]
+
+
+REPORT_ACTION_LABELS: dict[ReportAction, str] = {
+    ReportAction.OPEN_REPORT: "Fortschrittsmeldung angefordert",
+    ReportAction.INVITE_CONTRIBUTOR: "Mitpartner eingeladen",
+    ReportAction.COMPLETE_PROJECT: "Projekt abgeschlossen",
+    ReportAction.SET_PROJECT_CODE: "Projekt-ID gesetzt",
+}
+
+# Who may take these steps: the Arbeitsstab runs the rounds; the lead partner may invite co-partners.
+REPORT_ACTION_ROLES: dict[ReportAction, tuple[Role, ...]] = {
+    ReportAction.OPEN_REPORT: (Role.ARBEITSSTAB,),
+    ReportAction.INVITE_CONTRIBUTOR: (Role.PARTNER, Role.ARBEITSSTAB),
+    ReportAction.COMPLETE_PROJECT: (Role.ARBEITSSTAB,),
+    ReportAction.SET_PROJECT_CODE: (Role.ARBEITSSTAB,),
+}
+
+
 class ReportRequirement(StrEnum):
     """Input a report event needs besides the actor."""
 
@@ -149,6 +179,15 @@ REPORT_TRANSITIONS: tuple[ReportTransition, ...] = (
 FINAL_REPORT_STATES = frozenset({S.ANGENOMMEN})
 # Reports the partner still has to write: what the reminders and digests count as owed.
 OWED_REPORT_STATES = frozenset({S.OFFEN, S.ENTWURF, S.ZURUECKGEGEBEN})
+
+
+def report_notified() -> dict[str, tuple[Audience, ...]]:
+    """Every report event with all audiences any of its rows tells (the kinds that need templates)."""
+    found: dict[str, tuple[Audience, ...]] = {}
+    for spec in REPORT_TRANSITIONS:
+        known = found.get(spec.event.value, ())
+        found[spec.event.value] = known + tuple(a for a in spec.notify if a not in known)
+    return {event: audiences for event, audiences in found.items() if audiences}
 
 
 def report_spec_for(event: ReportEvent, state: ReportState) -> ReportTransition | None:

@@ -17,10 +17,12 @@ from partnerprojekte.model import Role
 from partnerprojekte.portrait import OPTIONAL_SECTIONS, Section, SectionEntry
 from partnerprojekte.states import engine
 from partnerprojekte.states.checks import check_role, refuse
-from partnerprojekte.states.facts import Actor
+from partnerprojekte.states.facts import Actor, Held
 from partnerprojekte.states.report_table import (
     FINAL_REPORT_STATES,
+    REPORT_ACTION_ROLES,
     REPORT_TRANSITIONS,
+    ReportAction,
     ReportEvent,
     ReportGuard,
     ReportRequirement,
@@ -173,3 +175,8 @@ def allowed_report_events(facts: ReportFacts, actor: Actor) -> tuple[ReportEvent
             continue
         allowed.append(event)
     return tuple(allowed)
+
+
+def authorize_report_action(facts: Held, action: ReportAction, actor: Actor) -> None:
+    """Refuse a step around the reports unless the actor has its role (a partner: of the project)."""
+    check_role(facts, actor, REPORT_ACTION_ROLES[action], Named(f"„{action.label}“", action.value), action)
