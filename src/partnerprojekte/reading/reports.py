@@ -118,7 +118,8 @@ def portrait_diff(db: Database, proposal_id: int, old: int, new: int) -> list[di
     for number, content in ((old, before), (new, after)):
         if content is None:
             raise NotFound(f"{format_id(proposal_id)} hat keine Porträt-Version {number}.", field="version")
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     changes = []
     for section in Section:
         a, b = before.get(section.value), after.get(section.value)
