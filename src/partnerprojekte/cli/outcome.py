@@ -26,12 +26,13 @@ def print_check(check: dict[str, Any]) -> None:
 
 def label_of(name: str) -> str:
     """German label of an event („Anerkennen“ (recognise)) or an audited action („Kommentar“)."""
-    from partnerprojekte.model import ACTION_LABELS, Action, event_label
+    from partnerprojekte.model import event_label
+    from partnerprojekte.states.steps import is_step, step_label
 
     if name in {e.value for e in Event}:
         return event_label(Event(name))
-    if name in {a.value for a in Action}:
-        return f"„{ACTION_LABELS[Action(name)]}“"
+    if is_step(name):
+        return f"„{step_label(name)}“"
     return name
 
 

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from partnerprojekte.cli import admin, decisions, flows, i18n, mail, people, proposals, schedule, web
+from partnerprojekte.cli import admin, decisions, flows, i18n, mail, people, proposals, reports, schedule, web
 from partnerprojekte.cli.support import EXIT_FAILED, EXIT_INVALID, EXIT_OK, group, os_reason
 
 app = group(
@@ -36,6 +36,7 @@ app.command("report")(admin.report)
 app.command("import")(proposals.import_cmd)
 app.command("diagram")(admin.diagram)
 app.command("demo")(admin.demo)
+app.add_typer(reports.report_app, name="bericht")
 app.add_typer(people.users_app, name="users")
 app.add_typer(mail.outbox_app, name="outbox")
 app.add_typer(mail.mail_app, name="mail")

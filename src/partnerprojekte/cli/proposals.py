@@ -22,7 +22,7 @@ from partnerprojekte.cli.support import (
     parse_proposal_id,
     read_file,
 )
-from partnerprojekte.model import CRITERION_LABELS, EVENT_LABELS, Criterion, Event, ReasonCode, Role, State
+from partnerprojekte.model import CRITERION_LABELS, Criterion, ReasonCode, Role, State
 
 
 def check(file: FileArg, as_json: JsonOpt = False) -> None:
@@ -171,12 +171,12 @@ def history(proposal_id: IdArg, as_json: JsonOpt = False) -> None:
     if as_json:
         echo_json(entries)
         return
-    from partnerprojekte.model import ACTION_LABELS, Action
+    from partnerprojekte.model import Action
+    from partnerprojekte.states.steps import step_label
 
     for e in entries:
         name = e["event"]
-        label = EVENT_LABELS.get(Event(name)) if name in Event.__members__.values() else None
-        label = label or (ACTION_LABELS[Action(name)] if name in {a.value for a in Action} else name)
+        label = step_label(name)
         if name == Action.ASSIGN_RESSORT and e["ressort"]:
             label += f": {e['ressort']}"  # which Ressort is now responsible
         move = ""

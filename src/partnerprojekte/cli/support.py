@@ -51,6 +51,13 @@ OPTION_FOR_FIELD = {
     "event": "EVENT",
     "status": "--status",
     "proposal": "--proposal",
+    "runde": "--runde",
+    "jahr": "--jahr",
+    "abgabe_bis": "--abgabe-bis",
+    "abschnitte": "--abschnitte",
+    "umsetzungsstand": "--umsetzungsstand",
+    "kommentar": "--kommentar",
+    "projekt_id": "PROJEKT_ID",
 }
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON (englische Schlüssel).")]

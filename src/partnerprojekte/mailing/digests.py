@@ -32,7 +32,7 @@ from partnerprojekte.mailing.reminders import (
     idempotency_key,
     queue,
 )
-from partnerprojekte.model import EVENT_LABELS, Event, Role, State
+from partnerprojekte.model import Event, Role, State
 from partnerprojekte.reading.owed import (
     REVISION,
     RULES,
@@ -45,6 +45,7 @@ from partnerprojekte.reading.owed import (
     waiting_cutoff,
 )
 from partnerprojekte.reading.report_text import STATUS_ORDER
+from partnerprojekte.states.steps import step_label
 from partnerprojekte.states.workflow import ApprovalPolicy
 
 # The weekly run (Prefect ``weekly-digest``): Mondays at this time; the "past week" ends then.
@@ -145,7 +146,6 @@ class DigestReport:
 
 
 _STATE_LABELS = {s.value: s.label for s in State}
-_EVENT_LABELS = {e.value: label for e, label in EVENT_LABELS.items()}
 
 
 def _roles_text(missing: Sequence[Role], ressort: str | None) -> str:
@@ -154,7 +154,7 @@ def _roles_text(missing: Sequence[Role], ressort: str | None) -> str:
 
 
 def _event_label(event: str | None) -> str:
-    return _EVENT_LABELS.get(event or "", event or "?")
+    return step_label(event) if event else "?"
 
 
 class _WeekFacts:

@@ -29,16 +29,12 @@ from jinja2 import (
 from partnerprojekte.config import Settings
 from partnerprojekte.errors import FieldError, PartnerprojekteError, ValidationError
 from partnerprojekte.model import (
-    ACTION_LABELS,
     CRITERION_LABELS,
-    EVENT_LABELS,
     REASON_LABELS,
     ROLE_LABELS,
     STATE_LABELS,
     VERDICT_LABELS,
-    Action,
     Criterion,
-    Event,
     ReasonCode,
     Role,
     State,
@@ -46,6 +42,7 @@ from partnerprojekte.model import (
 )
 from partnerprojekte.notifications.kinds import KINDS, audience_of, is_digest
 from partnerprojekte.reference import load_reference
+from partnerprojekte.states.steps import step_label
 
 
 class TemplateError(PartnerprojekteError):
@@ -244,10 +241,8 @@ def state_label(value: Any) -> str:
 
 
 def event_label(value: Any) -> str:
-    """``recognise`` → ``Anerkennen``; actions such as ``assign_ressort`` get their label too."""
-    if value in {e.value for e in Event}:
-        return EVENT_LABELS[Event(value)]
-    return _label(ACTION_LABELS, Action, value)
+    """``recognise`` → ``Anerkennen``; actions and report steps get their label too."""
+    return step_label(str(value))
 
 
 def owed_label(value: Any) -> str:

@@ -8,13 +8,9 @@ from zoneinfo import ZoneInfo
 
 from partnerprojekte.errors import TransitionRefused
 from partnerprojekte.model import (
-    ACTION_LABELS,
     CRITERION_LABELS,
-    EVENT_LABELS,
     REASON_LABELS,
-    Action,
     Criterion,
-    Event,
     ReasonCode,
     Role,
     State,
@@ -23,6 +19,7 @@ from partnerprojekte.model import (
 from partnerprojekte.proposal import ORGANISATION_KIND_LABELS, OrganisationKind, Scope, SourceKind
 from partnerprojekte.reference import load_reference
 from partnerprojekte.rules.thresholds import CriteriaThresholds
+from partnerprojekte.states.steps import step_label
 
 _GERMAN_SEPARATORS = str.maketrans(",.", ".,")
 
@@ -126,15 +123,8 @@ def criterion_label(value: str | Criterion) -> str:
 
 
 def event_name(value: str) -> str:
-    """The German name of an event or audited action (``Aufgreifen``, ``Ressort zugeordnet``)."""
-    try:
-        return EVENT_LABELS[Event(value)]
-    except ValueError:
-        pass
-    try:
-        return ACTION_LABELS[Action(value)]
-    except ValueError:
-        return value
+    """The German name of an event or audited step (``Aufgreifen``, ``Ressort zugeordnet``)."""
+    return step_label(value)
 
 
 def reason_label(value: str) -> str:
