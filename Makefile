@@ -47,6 +47,8 @@ bench: sync
 docs: sync
 	$(UV) run --frozen partnerprojekte diagram --format mermaid > docs/state-diagram.mmd
 	$(UV) run --frozen partnerprojekte diagram --format svg --output docs/state-diagram.svg
+	$(UV) run --frozen partnerprojekte diagram --maschine meldung --format mermaid > docs/report-diagram.mmd
+	$(UV) run --frozen partnerprojekte diagram --maschine meldung --format svg --output docs/report-diagram.svg
 	$(UV) run --frozen python -m tools.layers
 
 clean:

@@ -102,13 +102,26 @@ def diagram(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="In diese Datei schreiben.", metavar="DATEI")
     ] = None,
+    machine: Annotated[
+        str,
+        typer.Option(
+            "--maschine",
+            help="vorschlag (Qualifizierung) oder meldung (Fortschrittsmeldung).",
+            metavar="NAME",
+        ),
+    ] = "vorschlag",
 ) -> None:
-    """Das Zustandsdiagramm, erzeugt aus der Übergangstabelle."""
-    from partnerprojekte.states.diagram import mermaid, svg
+    """Ein Zustandsdiagramm, erzeugt aus seiner Übergangstabelle."""
+    from partnerprojekte.states.diagram import CHARTS, mermaid, svg
 
     with handled():
         chosen = choice(fmt, _DiagramFormat, "--format")
-    text = mermaid() if chosen is _DiagramFormat.MERMAID else svg()
+        if machine not in CHARTS:
+            raise ValidationError(
+                f"--maschine: „{machine}“ gibt es nicht; möglich: " + ", ".join(CHARTS) + "."
+            )
+    chart = CHARTS[machine]()
+    text = mermaid(chart) if chosen is _DiagramFormat.MERMAID else svg(chart)
     if output is None:
         typer.echo(text)
     else:
