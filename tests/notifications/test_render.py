@@ -45,6 +45,13 @@ def test_every_kind_renders_text_and_html_with_a_realistic_context(kind_: str) -
         url = sample_context(kind_)["activation_url"]
         assert url in mail.text and f'href="{url}"' in mail.html
         assert "vorschlaege" not in mail.text
+    elif kind_.startswith("reminder.report_"):
+        # One mail for all of a person's open progress reports: each listed with its link.
+        for item in sample_context(kind_)["reports"]:
+            url = f"https://partnerprojekte.nrw.example/vorschlaege/{item['proposal']}"
+            assert url in mail.text and f'href="{url}"' in mail.html
+            assert item["title"] in mail.text
+        assert "Fortschrittsbericht 2022" in mail.text and "15.09.2022" in mail.text
     else:
         assert mail.subject.startswith("[PP-0007] ")
         # The link to the proposal, once in the text and as the button in the HTML.

@@ -12,12 +12,8 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import OutboxRow, RessortRow
 from partnerprojekte.formats import proposal_from_document
 from partnerprojekte.ids import format_id
-from partnerprojekte.mailing.reminders import (
-    EXISTS,
-    QUEUED,
-    WOULD_QUEUE,
-    run_reminders,
-)
+from partnerprojekte.mailing.planned import EXISTS, QUEUED, WOULD_QUEUE
+from partnerprojekte.mailing.reminders import run_reminders
 from partnerprojekte.model import Event, ReasonCode
 from partnerprojekte.reading.owed import days_waiting
 from partnerprojekte.services import Services

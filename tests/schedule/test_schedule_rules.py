@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from partnerprojekte.mailing.digests import digest_week
-from partnerprojekte.mailing.reminders import (
-    idempotency_key,
-    reminder_moment,
-    round_due,
-)
+from partnerprojekte.mailing.planned import idempotency_key
+from partnerprojekte.mailing.reminders import reminder_moment, round_due
 from partnerprojekte.reading.owed import days_waiting, waiting_cutoff
 from tests.schedule.conftest import berlin
 

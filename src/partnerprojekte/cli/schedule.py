@@ -17,7 +17,8 @@ from partnerprojekte.cli.support import EmailArg, JsonOpt, echo_json, group, han
 
 if TYPE_CHECKING:
     from partnerprojekte.mailing.digests import DigestReport
-    from partnerprojekte.mailing.reminders import PlannedMail, ReminderReport
+    from partnerprojekte.mailing.planned import PlannedMail
+    from partnerprojekte.mailing.reminders import ReminderReport
     from partnerprojekte.services import Services
 
 reminders_app = group("Erinnerungen an überfällige Schritte (täglich 07:30 Uhr).")
@@ -81,8 +82,16 @@ def _print_reminders(report: ReminderReport) -> None:
         typer.echo("Keine Erinnerung fällig.")
         return
     for m in report.mails:
+        label = KIND_LABELS.get(m.kind, m.kind)
+        if m.proposal is None:  # a progress-report reminder lists all of a person's open reports
+            count = m.summary.get("reports", 0)
+            typer.echo(
+                f"  {_STATUS_TEXT[m.status]:<18} {label} (Berichtsrunde {m.round}, {count} Meldung(en)) "
+                f"→ {_recipient(m)}"
+            )
+            continue
         typer.echo(
-            f"  {_STATUS_TEXT[m.status]:<18} {m.proposal}  {KIND_LABELS.get(m.kind, m.kind)} "
+            f"  {_STATUS_TEXT[m.status]:<18} {m.proposal}  {label} "
             f"({m.days} Tage, Runde {m.round}) → {_recipient(m)}"
         )
     verb = "würden vorgemerkt" if report.dry_run else "vorgemerkt"

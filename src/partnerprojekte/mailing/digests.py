@@ -24,14 +24,8 @@ from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, ProposalRow, UserRow
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
 from partnerprojekte.ids import format_id
-from partnerprojekte.mailing.reminders import (
-    EXISTS,
-    QUEUED,
-    WOULD_QUEUE,
-    PlannedMail,
-    idempotency_key,
-    queue,
-)
+from partnerprojekte.mailing.planned import EXISTS, QUEUED, WOULD_QUEUE, PlannedMail, idempotency_key
+from partnerprojekte.mailing.reminders import queue
 from partnerprojekte.model import Event, Role, State
 from partnerprojekte.reading.owed import (
     REVISION,

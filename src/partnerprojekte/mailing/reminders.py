@@ -7,7 +7,6 @@ is read in ``reading/owed.py``; this module turns it into rounds, recipients and
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from partnerprojekte.audience import Audience, audience_of_role
 from partnerprojekte.config import Settings
 from partnerprojekte.db import outbox
 from partnerprojekte.db.engine import Database
+from partnerprojekte.mailing.planned import EXISTS, QUEUED, WOULD_QUEUE, PlannedMail, idempotency_key
+from partnerprojekte.mailing.report_reminders import report_reminders
 from partnerprojekte.reading.owed import (
     REVISION,
     RULES,
@@ -32,7 +33,6 @@ from partnerprojekte.reading.owed import (
 
 # The daily run (Prefect ``send-reminders``); a date on the command line means this time of that day.
 REMINDER_TIME = dt.time(7, 30)
-KEY_MAX = 200  # length of ``outbox.idempotency_key``
 
 KIND_SUBMITTED = "reminder.eingereicht.arbeitsstab"
 KIND_REVISION = "reminder.changes_requested.partner"
@@ -46,10 +46,11 @@ KIND_LABELS: dict[str, str] = {
     KIND_APPROVAL_RESSORT: "Erinnerung: Zustimmung des Ressorts steht aus",
     KIND_APPROVAL_ARBEITSSTAB: "Erinnerung: Zustimmung des Arbeitsstabs steht aus",
     KIND_ESCALATED: "Eskalation: Zustimmung steht seit Langem aus",
+    "reminder.report_due.partner": "Erinnerung: Fortschrittsmeldung fällig",
+    "reminder.report_overdue.partner": "Erinnerung: Fortschrittsmeldung überfällig",
+    "reminder.report_escalated.ressort": "Eskalation: Fortschrittsmeldungen überfällig",
+    "reminder.report_escalated.arbeitsstab": "Eskalation: Fortschrittsmeldungen überfällig",
 }
-
-# The status of one planned outbox row in a report.
-QUEUED, WOULD_QUEUE, EXISTS = "queued", "would_queue", "exists"
 
 
 # --- time ------------------------------------------------------------------------------------------
@@ -66,44 +67,6 @@ def round_due(days: int, after: int, every: int) -> int:
 
 
 # --- outbox rows -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedMail:
-    """One outbox row a run queued, would queue (dry run), or found queued already."""
-
-    kind: str
-    recipient_email: str
-    recipient_name: str | None
-    key: str
-    status: str = WOULD_QUEUE
-    proposal: str | None = None
-    days: int | None = None
-    round: int | None = None
-    # How much a digest holds, e.g. {"awaiting": 2, "changes": 5}; empty for reminders.
-    summary: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``--json`` shape of one row."""
-        return {
-            "kind": self.kind,
-            "recipient": self.recipient_email,
-            "recipient_name": self.recipient_name,
-            "proposal": self.proposal,
-            "days": self.days,
-            "round": self.round,
-            "key": self.key,
-            "status": self.status,
-            "summary": self.summary,
-        }
-
-
-def idempotency_key(prefix: str, email: str) -> str:
-    """``prefix:email``; an address too long for the column is replaced by a digest of it."""
-    key = f"{prefix}:{email}"
-    if len(key) <= KEY_MAX:
-        return key
-    return f"{prefix}:sha256-{hashlib.sha256(email.encode('utf-8')).hexdigest()[:40]}"
 
 
 def queue(
@@ -282,4 +245,5 @@ def run_reminders(
                         proposal_id=owed.proposal_id,
                     )
                     planned.append((mail, row))
+        planned += report_reminders(s, settings, day, now)
     return ReminderReport(moment, dry_run, queue(db, planned, dry_run=dry_run))

@@ -13,6 +13,11 @@ REMINDER_KINDS: tuple[str, ...] = (
     "reminder.approval_owed.ressort",
     "reminder.approval_owed.arbeitsstab",
     "reminder.approval_escalated.arbeitsstab",
+    # Progress reports: one mail per person listing all their open reports (mailing/report_reminders.py).
+    "reminder.report_due.partner",
+    "reminder.report_overdue.partner",
+    "reminder.report_escalated.ressort",
+    "reminder.report_escalated.arbeitsstab",
 )
 DIGEST_KINDS: tuple[str, ...] = ("digest.ressort", "digest.arbeitsstab")
 # Mail about a person's own account. Its context holds a secret (the activation link), which the

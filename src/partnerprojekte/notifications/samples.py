@@ -207,6 +207,30 @@ def _reports() -> dict[str, dict[str, Any]]:
     }
 
 
+def _report_reminders() -> dict[str, dict[str, Any]]:
+    reports = [
+        {
+            "proposal": "PP-0007",
+            "title": "KLIC.Ruhr – Kompetenzverbund Life-Sciences.Ruhr",
+            "organisation": "Kompetenzzentrum Bio-Security GmbH",
+            "status_label": "Entwurf",
+        },
+        {
+            "proposal": "PP-0012",
+            "title": "IHK-Netzwerk Betriebliche Mobilität",
+            "organisation": "IHK zu Dortmund",
+            "status_label": "offen",
+        },
+    ]
+    base = {"round": 2022, "round_name": "Fortschrittsbericht 2022", "due_date": "2022-09-15"}
+    return {
+        "reminder.report_due.partner": {**base, "days_left": 14, "reports": reports[:1]},
+        "reminder.report_overdue.partner": {**base, "days_left": -2, "reports": reports[:1]},
+        "reminder.report_escalated.ressort": {**base, "days_left": -8, "reports": reports},
+        "reminder.report_escalated.arbeitsstab": {**base, "days_left": -8, "reports": reports},
+    }
+
+
 def _reminder(
     status: str, days: int, round_: int, missing: list[str], approved_event: str | None
 ) -> dict[str, Any]:
@@ -360,7 +384,8 @@ def _accounts() -> dict[str, dict[str, Any]]:
 
 def sample_context(kind: str) -> dict[str, Any]:
     """A realistic context for a kind (a fresh copy; ``KeyError`` for an unknown kind)."""
-    return copy.deepcopy({**_by_event(), **_reports(), **_reminders(), **_digests(), **_accounts()}[kind])
+    every = {**_by_event(), **_reports(), **_report_reminders(), **_reminders(), **_digests(), **_accounts()}
+    return copy.deepcopy(every[kind])
 
 
 def sample_recipient(kind: str) -> str:
