@@ -115,7 +115,9 @@ def test_digest_for_one_person(engine: Engine) -> None:
         "awaiting": 1,
         "new_responsibilities": 1,
         "changes": 2,
+        "reports_overdue": 0,
         "overdue": 0,
+        "reports_owed": 0,
     }
     assert count(engine, "digest.") == 1
 

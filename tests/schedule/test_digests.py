@@ -97,6 +97,8 @@ def test_ressort_reviewer_digest(services: Services, db: Database, settings: Set
             }
         ],
         "counts": counts(abstimmung=1, bearbeitung=1),
+        "reports_owed": [],
+        "reports_overdue": [],
     }
     vm = context(db, f"digest:{KW11}:{VM}")
     assert vm["new_responsibilities"] == [
@@ -204,6 +206,8 @@ def test_arbeitsstab_digest(services: Services, db: Database, settings: Settings
                 "days": 4,
             },
         ],
+        "reports_owed": [],
+        "reports_overdue": [],
     }
     assert context(db, f"digest:{KW11}:{STAB2}")["person_name"] == "Bernd Stab"
 
@@ -223,7 +227,14 @@ def test_who_gets_a_digest_and_who_does_not(
     assert [(s.email, s.reason) for s in report.skipped] == [(MWIDE2, OPT_OUT), (MKW, EMPTY)]
     assert {r for _, r, _ in mails(db, "digest.")} == {STAB, STAB2, MWIDE, VM}
     assert PARTNER not in {r for _, r, _ in mails(db, "digest.")}
-    assert report.mails[2].summary == {"awaiting": 1, "new_responsibilities": 0, "changes": 1, "overdue": 1}
+    assert report.mails[2].summary == {
+        "awaiting": 1,
+        "new_responsibilities": 0,
+        "changes": 1,
+        "reports_overdue": 0,
+        "overdue": 1,
+        "reports_owed": 0,
+    }
     assert report.to_json()["empty"] == 1 and report.to_json()["opted_out"] == 1
 
 

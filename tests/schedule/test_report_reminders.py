@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from partnerprojekte.config import Settings
 from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import OutboxRow
 from partnerprojekte.ids import format_id
+from partnerprojekte.mailing.digests import run_digests
 from partnerprojekte.mailing.planned import EXISTS, QUEUED
 from partnerprojekte.mailing.reminders import reminder_moment, run_reminders
 from partnerprojekte.mailing.report_reminders import stage_of
@@ -96,3 +99,35 @@ def test_one_mail_per_person_lists_all_open_reports_and_a_second_run_adds_nothin
     recipients = [r for k, r, _ in mails(db, "reminder.report_escalated")]
     assert len(recipients) == len(set(recipients)) and MWIDE in recipients and STAB in recipients
     assert all(status == EXISTS for _, status in run(db, settings, DUE + dt.timedelta(days=9)))
+
+
+def test_the_weekly_digests_list_owed_and_overdue_reports(
+    services: Services, db: Database, settings: Settings
+) -> None:
+    pid = recognised(services, "Erstes Partnerprojekt")
+    services.open_round(2026, "Fortschrittsbericht 2026", dt.date(2026, 10, 31), DUE, STAB)
+    report = run_digests(db, settings, as_of=DUE + dt.timedelta(days=4))
+    stab = context(db, f"digest:{report.week}:{STAB}")
+    mwide = context(db, f"digest:{report.week}:{MWIDE}")
+    item = {
+        "proposal": format_id(pid),
+        "title": "Erstes Partnerprojekt",
+        "ressort": "MWIDE",
+        "round": 2026,
+        "due_date": DUE.isoformat(),
+        "status_label": "offen",
+        "overdue": True,
+    }
+    assert stab["reports_owed"] == stab["reports_overdue"] == [item]
+    assert mwide["reports_owed"] == [item]
+    rendered = render_outbox_text(db, f"digest:{report.week}:{MWIDE}", settings)
+    assert "Offene Fortschrittsmeldungen (1, davon 1 überfällig)" in rendered
+
+
+def render_outbox_text(db: Database, key: str, settings: Settings) -> str:
+    """The plain text of a queued mail as it would be sent."""
+    from partnerprojekte.notifications.render import render
+
+    with db.read() as s:
+        row = s.scalars(select(OutboxRow).where(OutboxRow.idempotency_key == key)).one()
+        return render(row.kind, row.context, recipient_name=row.recipient_name, settings=settings).text

@@ -40,6 +40,8 @@ _SUMMARY_TEXT = {
     "new_responsibilities": "neu zuständig",
     "changes": "Statusänderungen",
     "new_submissions": "neu eingereicht",
+    "reports_owed": "Fortschrittsmeldungen offen",
+    "reports_overdue": "davon überfällig",
 }
 _SKIP_TEXT = {"opt_out": "abbestellt", "empty": "nichts Neues"}
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from partnerprojekte.audience import Audience
 from partnerprojekte.config import Settings
 from partnerprojekte.db import outbox
+from partnerprojekte.db import reports as rdb
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, ProposalRow, UserRow
 from partnerprojekte.errors import FieldError, NotFound, ValidationError
@@ -39,6 +40,7 @@ from partnerprojekte.reading.owed import (
     waiting_cutoff,
 )
 from partnerprojekte.reading.report_text import STATUS_ORDER
+from partnerprojekte.states.report_table import OWED_REPORT_STATES, ReportState
 from partnerprojekte.states.steps import step_label
 from partnerprojekte.states.workflow import ApprovalPolicy
 
@@ -171,6 +173,7 @@ class _WeekFacts:
         self.responsibilities: dict[str, dict[int, dict[str, Any]]] = {}
         self._read_week()
         self.approvals = approvals_owed(s, ApprovalPolicy(settings.approvals))
+        self.reports = self._reports_owed()
         self._ressorts: dict[str, dict[str, Any]] = {}
         self._arbeitsstab: dict[str, Any] | None = None
 
@@ -221,6 +224,26 @@ class _WeekFacts:
                 }
                 self.changes.append((current, change))
 
+    def _reports_owed(self) -> list[dict[str, Any]]:
+        """Progress reports the partners still owe, with whether their deadline has passed."""
+        owed_states = {state.value for state in OWED_REPORT_STATES}
+        items = []
+        for row in rdb.report_rows(self.s):
+            if row["state"] not in owed_states:
+                continue
+            items.append(
+                {
+                    "proposal": format_id(row["proposal_id"]),
+                    "title": row["title"],
+                    "ressort": row["responsible_ressort"],
+                    "round": row["year"],
+                    "due_date": row["due_date"].isoformat(),
+                    "status_label": ReportState(row["state"]).label,
+                    "overdue": row["due_date"] < self.week.day,
+                }
+            )
+        return items
+
     def _counts(self, counter: Counter[State]) -> list[dict[str, Any]]:
         return [{"label": s.label, "count": counter.get(s, 0)} for s in STATUS_ORDER]
 
@@ -251,6 +274,8 @@ class _WeekFacts:
             ),
             "changes": [c for r, c in self.changes if r == abbreviation],
             "counts": self._counts(self.counts.get(abbreviation, Counter())),
+            "reports_owed": [r for r in self.reports if r["ressort"] == abbreviation],
+            "reports_overdue": [r for r in self.reports if r["ressort"] == abbreviation and r["overdue"]],
         }
         self._ressorts[abbreviation] = content
         return content
@@ -306,6 +331,8 @@ class _WeekFacts:
             "changes": [c for _, c in self.changes],
             "overdue": _longest_first(overdue + self._overdue_steps()),
             "next_steps": _longest_first(next_steps),
+            "reports_owed": self.reports,
+            "reports_overdue": [r for r in self.reports if r["overdue"]],
         }
         return self._arbeitsstab
 
@@ -353,8 +380,8 @@ def _summary(content: dict[str, Any], keys: Sequence[str]) -> dict[str, int]:
     return {k: len(content[k]) for k in keys}
 
 
-RESSORT_WORTH = ("awaiting", "new_responsibilities", "changes")
-ARBEITSSTAB_WORTH = ("new_submissions", "changes", "overdue")
+RESSORT_WORTH = ("awaiting", "new_responsibilities", "changes", "reports_overdue")
+ARBEITSSTAB_WORTH = ("new_submissions", "changes", "overdue", "reports_overdue")
 
 
 def _recipients(s: Session, only_to: str | None) -> list[UserRow]:
@@ -420,7 +447,7 @@ def run_digests(
                 content, worth = facts.ressort(person.ressort or ""), RESSORT_WORTH
             else:
                 content, worth = facts.arbeitsstab(), ARBEITSSTAB_WORTH
-            summary = _summary(content, (*worth, "overdue"))
+            summary = _summary(content, tuple(dict.fromkeys((*worth, "overdue", "reports_owed"))))
             if not any(summary[k] for k in worth):
                 skipped.append(Skipped(person.email, person.name, kind, EMPTY))
                 continue

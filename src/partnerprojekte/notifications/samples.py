@@ -10,6 +10,7 @@ import copy
 from typing import Any
 
 from partnerprojekte.notifications.kinds import KINDS
+from partnerprojekte.notifications.report_samples import report_events, report_reminders
 
 SAMPLE_RECIPIENTS: dict[str, str] = {
     "partner": "Kai Kontakt",
@@ -171,66 +172,6 @@ def _by_event() -> dict[str, dict[str, Any]]:
     }
 
 
-def _report(event: str, state: str, actor: dict[str, str], **extra: Any) -> dict[str, Any]:
-    return _event(
-        event,
-        "anerkannt",
-        actor,
-        **{
-            "round": 2022,
-            "round_name": "Fortschrittsbericht 2022",
-            "due_date": "2022-09-15",
-            "report_state": state,
-            "comment": None,
-            "comment_visibility": None,
-            "returned_sections": [],
-            **extra,
-        },
-    )
-
-
-def _reports() -> dict[str, dict[str, Any]]:
-    back = {
-        "comment": "Bitte ergänzen Sie beim aktuellen Stand die Zahl der Betriebe im Netzwerk.",
-        "comment_visibility": "partner",
-        "returned_sections": ["Aktueller Stand", "Meilensteine"],
-    }
-    return {
-        "submit_report.partner": _report("submit_report", "eingereicht", _PARTNER),
-        "submit_report.ressort": _report("submit_report", "eingereicht", _PARTNER),
-        "return_report.partner": _report("return_report", "zurueckgegeben", _RESSORT, **back),
-        "return_report.arbeitsstab": _report("return_report", "zurueckgegeben", _RESSORT, **back),
-        "return_report.ressort": _report("return_report", "zurueckgegeben", _STAB, **back),
-        "approve_report.arbeitsstab": _report("approve_report", "geprueft", _RESSORT),
-        "accept_report.partner": _report("accept_report", "angenommen", _STAB),
-        "accept_report.ressort": _report("accept_report", "angenommen", _STAB),
-    }
-
-
-def _report_reminders() -> dict[str, dict[str, Any]]:
-    reports = [
-        {
-            "proposal": "PP-0007",
-            "title": "KLIC.Ruhr – Kompetenzverbund Life-Sciences.Ruhr",
-            "organisation": "Kompetenzzentrum Bio-Security GmbH",
-            "status_label": "Entwurf",
-        },
-        {
-            "proposal": "PP-0012",
-            "title": "IHK-Netzwerk Betriebliche Mobilität",
-            "organisation": "IHK zu Dortmund",
-            "status_label": "offen",
-        },
-    ]
-    base = {"round": 2022, "round_name": "Fortschrittsbericht 2022", "due_date": "2022-09-15"}
-    return {
-        "reminder.report_due.partner": {**base, "days_left": 14, "reports": reports[:1]},
-        "reminder.report_overdue.partner": {**base, "days_left": -2, "reports": reports[:1]},
-        "reminder.report_escalated.ressort": {**base, "days_left": -8, "reports": reports},
-        "reminder.report_escalated.arbeitsstab": {**base, "days_left": -8, "reports": reports},
-    }
-
-
 def _reminder(
     status: str, days: int, round_: int, missing: list[str], approved_event: str | None
 ) -> dict[str, Any]:
@@ -296,8 +237,19 @@ def _digests() -> dict[str, dict[str, Any]]:
         "days": 12,
         "overdue": True,
     }
+    report_owed = {
+        "proposal": "PP-0007",
+        "title": "KLIC.Ruhr – Kompetenzverbund Life-Sciences.Ruhr",
+        "ressort": "MWIDE",
+        "round": 2026,
+        "due_date": "2026-02-27",
+        "status_label": "Entwurf",
+        "overdue": True,
+    }
+    reports = {"reports_owed": [report_owed], "reports_overdue": [report_owed]}
     return {
         "digest.ressort": {
+            **reports,
             "person_name": "Carla Ostermann",
             "ressort": "MWIDE",
             "week": "KW 10/2026",
@@ -320,6 +272,7 @@ def _digests() -> dict[str, dict[str, Any]]:
             "counts": [dict(c, count=max(0, c["count"] - 2)) for c in _COUNTS],
         },
         "digest.arbeitsstab": {
+            **reports,
             "person_name": "Anna Stab",
             "week": "KW 10/2026",
             "as_of": "2026-03-02",
@@ -384,7 +337,14 @@ def _accounts() -> dict[str, dict[str, Any]]:
 
 def sample_context(kind: str) -> dict[str, Any]:
     """A realistic context for a kind (a fresh copy; ``KeyError`` for an unknown kind)."""
-    every = {**_by_event(), **_reports(), **_report_reminders(), **_reminders(), **_digests(), **_accounts()}
+    every = {
+        **_by_event(),
+        **report_events(),
+        **report_reminders(),
+        **_reminders(),
+        **_digests(),
+        **_accounts(),
+    }
     return copy.deepcopy(every[kind])
 
 
