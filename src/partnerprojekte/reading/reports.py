@@ -129,3 +129,12 @@ def portrait_diff(db: Database, proposal_id: int, old: int, new: int) -> list[di
         lines = list(difflib.unified_diff(_as_lines(a), _as_lines(b), lineterm="", n=1))[2:]
         changes.append({"abschnitt": section.value, "titel": section.label, "art": kind, "zeilen": lines})
     return changes
+
+
+def portrait_version(db: Database, proposal_id: int, number: int) -> dict[str, Any]:
+    """The content of one portrait version (section code → value)."""
+    with db.read() as s:
+        content = rdb.version_content(s, proposal_id, number)
+    if content is None:
+        raise NotFound(f"{format_id(proposal_id)} hat keine Porträt-Version {number}.", field="version")
+    return content

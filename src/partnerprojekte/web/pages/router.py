@@ -21,6 +21,7 @@ from partnerprojekte.web.pages import admin as pages_admin
 from partnerprojekte.web.pages import login as pages_auth
 from partnerprojekte.web.pages import overview as pages_overview
 from partnerprojekte.web.pages import proposals as pages_proposals
+from partnerprojekte.web.pages import reports as pages_reports
 from partnerprojekte.web.pages import submit as pages_submit
 from partnerprojekte.web.pages.templating import render
 
@@ -34,6 +35,7 @@ router.include_router(pages_proposals.router)
 router.include_router(pages_actions.router)
 router.include_router(pages_admin.router)
 router.include_router(pages_activation.router)
+router.include_router(pages_reports.router)
 
 ERROR_TITLES = {
     400: "Anfrage fehlerhaft",

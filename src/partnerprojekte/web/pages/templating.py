@@ -37,14 +37,20 @@ NAVIGATION: dict[Role, tuple[NavItem, ...]] = {
     Role.PARTNER: (
         NavItem("/vorschlaege", "Meine Vorschläge"),
         NavItem("/vorschlaege/neu", "Neuer Vorschlag"),
+        NavItem("/berichtsrunden", "Fortschrittsmeldungen"),
     ),
-    Role.RESSORT: (NavItem("/aufgaben", "Meine Aufgaben"), NavItem("/vorschlaege", "Vorschläge")),
+    Role.RESSORT: (
+        NavItem("/aufgaben", "Meine Aufgaben"),
+        NavItem("/vorschlaege", "Vorschläge"),
+        NavItem("/berichtsrunden", "Fortschrittsmeldungen"),
+    ),
     Role.ARBEITSSTAB: (
         NavItem("/uebersicht", "Übersicht"),
         NavItem("/aufgaben", "Aufgaben"),
         NavItem("/vorschlaege", "Vorschläge"),
         NavItem("/vorschlaege/neu", "Neuer Vorschlag"),
         NavItem("/bericht", "Bericht"),
+        NavItem("/berichtsrunden", "Berichtsrunden"),
         NavItem("/zustandsdiagramm", "Zustandsdiagramm"),
     ),
     Role.ADMIN: (
