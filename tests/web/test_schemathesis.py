@@ -6,6 +6,7 @@ node attribute); the operations are therefore parametrised here and each drawn w
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -42,11 +43,16 @@ def api_schema(app: FastAPI, tokens: dict[str, str], services: Services) -> sche
     submit(services)  # PP-0001, eingereicht
     pid = to_coordination(services, needs_review_financing())  # PP-0002, in_abstimmung
     services.transition(pid, Event.RECOGNISE, MWIDE, EventInput(comment="Passt."))
+    recognised = to_coordination(services)  # PP-0003, anerkannt, owes a progress report for 2026
+    services.transition(recognised, Event.RECOGNISE, MWIDE, EventInput())
+    services.transition(recognised, Event.RECOGNISE, STAB, EventInput())
+    services.open_round(2026, "Fortschrittsbericht 2026", dt.date(2026, 10, 31), dt.date(2026, 9, 15), STAB)
     return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
 
 
 def test_every_operation_is_exercised() -> None:
-    assert len(OPERATIONS) == 15
+    assert len(OPERATIONS) == 25
+    assert ("POST", "/api/v1/rounds/{year}/reports/{proposal_id}/events/{event}") in OPERATIONS
     assert ("POST", "/api/v1/proposals/{proposal_id}/events/{event}") in OPERATIONS
 
 

@@ -44,6 +44,7 @@ from partnerprojekte.states.workflow import (
     default_visibility,
     roles_for,
 )
+from partnerprojekte.web.api import reports as reports_api
 from partnerprojekte.web.api.schemas import (
     CheckOut,
     CommentBody,
@@ -445,6 +446,7 @@ def report(
 router = APIRouter()
 router.include_router(_login_router)
 router.include_router(_protected)
+router.include_router(reports_api.router, responses=_ERRORS)
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------
