@@ -987,3 +987,7 @@ def test_demo_on_an_empty_data_dir_shows_the_stand_of_october_2021(empty_cli: Cl
         assert re.search(r"^Summe\s+26$", result.out, flags=re.MULTILINE)
     assert len(empty_cli("list", "--json").json()) == 26
     assert empty_cli("verify", "--json").json()["ok"] is True
+    # Life after recognition: two rounds, the reports of both recognised projects in four states.
+    assert "Berichtsrunden 2022 und 2023 angelegt: 15 Schritte" in first.out
+    rounds = {r["jahr"]: r["meldungen"] for r in empty_cli("bericht", "runden", "--json").json()}
+    assert rounds == {2023: {"entwurf": 1, "zurueckgegeben": 1}, 2022: {"angenommen": 2}}

@@ -134,6 +134,9 @@ def diagram(
         typer.echo(f"Diagramm geschrieben: {output}")
 
 
+DEMO_ARBEITSSTAB = "k.brenner@stk.nrw.example"  # the demo's Arbeitsstab member (demo/scenario.yaml)
+
+
 def demo() -> None:
     """Die Beispieldaten (Stand Oktober 2021) laden, falls die Datenbank leer ist, und den Stand zeigen."""
     from importlib.resources import files
@@ -154,6 +157,14 @@ def demo() -> None:
             typer.echo(
                 f"Beispieldaten geladen: {len(result.imported)} Vorschläge, {result.users_added} Personen."
             )
+            from partnerprojekte.formats import load_mapping_document
+            from partnerprojekte.services.demo_reports import load_demo_reports
+
+            raw = files("partnerprojekte.demo").joinpath("reports.yaml").read_bytes()
+            steps = load_demo_reports(
+                svc, load_mapping_document(raw, source="reports.yaml"), DEMO_ARBEITSSTAB
+            )
+            typer.echo(f"Berichtsrunden 2022 und 2023 angelegt: {steps} Schritte an Fortschrittsmeldungen.")
         else:
             typer.echo(
                 f"Die Datenbank enthält bereits {existing} Vorschläge; Beispieldaten nicht erneut geladen."
