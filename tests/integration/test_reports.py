@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from partnerprojekte.db import reports as rdb
 from partnerprojekte.db.engine import Database
 from partnerprojekte.db.schema import AuditRow, CommentRow, OutboxRow, ProposalRow
 from partnerprojekte.errors import ConflictError, NotFound, TransitionRefused, ValidationError
@@ -272,3 +273,28 @@ def test_steps_on_a_project_not_recognised_are_refused(services: Services) -> No
         with pytest.raises(TransitionRefused) as refused:
             step()
         assert refused.value.reason == "state"
+
+
+def test_two_openings_of_one_round_at_once_end_in_a_conflict(
+    services: Services, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recognised(services)
+    services.open_round(2026, "R", STICHTAG, DUE, STAB)
+    # The second opening did not see the first (it read before the first committed): the unique year
+    # stops it in the database, and it reports a conflict instead of a database error.
+    monkeypatch.setattr(rdb, "find_round", lambda conn, year: None)
+    with pytest.raises(ConflictError, match="bereits eröffnet"):
+        services.open_round(2026, "R", STICHTAG, DUE, STAB)
+    monkeypatch.undo()
+    assert [r["jahr"] for r in list_rounds(db)] == [2026]
+
+
+def test_a_yaml_date_in_a_milestone_is_stored_as_its_iso_text(services: Services, db: Database) -> None:
+    pid = recognised(services)
+    services.open_round(2026, "R", STICHTAG, DUE, STAB)
+    milestones = [{"jahr": 2026, "text": "Start", "erreicht_am": dt.date(2026, 2, 1)}]
+    entries = complete_entries(meilensteine=milestones)
+    services.report_event(pid, 2026, RE.SAVE_DRAFT, PARTNER, entries=entries)
+    stored = show_report(db, pid, 2026)["abschnitte"]["meilensteine"]["inhalt"]
+    assert stored == [{"jahr": 2026, "text": "Start", "erreicht_am": "2026-02-01"}]
+    assert services.report_event(pid, 2026, RE.SUBMIT_REPORT, PARTNER).state == "eingereicht"

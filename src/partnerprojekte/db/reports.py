@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from partnerprojekte.db.schema import Base
 from partnerprojekte.db.store import Executor
+from partnerprojekte.errors import ConflictError
 from partnerprojekte.model import State
 
 TABLES = Base.metadata.tables
@@ -104,8 +106,11 @@ def rounds(conn: Executor) -> list[Round]:
 
 
 def insert_round(conn: Executor, **values: Any) -> int:
-    """Insert a round; its id."""
-    return int(conn.execute(insert(ROUNDS).values(**values).returning(ROUNDS.c.id)).scalar_one())
+    """Insert a round; its id. A round of that year opened meanwhile by someone else is a conflict."""
+    try:
+        return int(conn.execute(insert(ROUNDS).values(**values).returning(ROUNDS.c.id)).scalar_one())
+    except IntegrityError:
+        raise ConflictError(f"Die Berichtsrunde {values['year']} ist bereits eröffnet.") from None
 
 
 def recognised_open_projects(conn: Executor) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,7 +86,7 @@ def parse_entries(raw: object) -> dict[Section, SectionEntry]:
         if not isinstance(reason, str):
             errors.append(FieldError(f"{path}.begruendung", "erwartet Text"))
             continue
-        value = item.get("inhalt", "")
+        value = _plain(item.get("inhalt", ""))
         problem = _text_problem_in(value) or text_problem(reason)
         if problem:
             errors.append(FieldError(path, problem))
@@ -94,6 +95,17 @@ def parse_entries(raw: object) -> dict[Section, SectionEntry]:
     if errors:
         raise ValidationError(errors)
     return {s: entries[s] for s in Section if s in entries}
+
+
+def _plain(value: object) -> object:
+    """A section value as JSON stores it: a YAML date (``erreicht_am: 2021-03-15``) becomes its ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _text_problem_in(value: object) -> str | None:
