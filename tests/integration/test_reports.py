@@ -298,3 +298,22 @@ def test_a_yaml_date_in_a_milestone_is_stored_as_its_iso_text(services: Services
     stored = show_report(db, pid, 2026)["abschnitte"]["meilensteine"]["inhalt"]
     assert stored == [{"jahr": 2026, "text": "Start", "erreicht_am": "2026-02-01"}]
     assert services.report_event(pid, 2026, RE.SUBMIT_REPORT, PARTNER).state == "eingereicht"
+
+
+def test_sending_a_returned_section_back_unchanged_is_no_revision(services: Services, db: Database) -> None:
+    pid = recognised(services)
+    services.open_round(2026, "R", STICHTAG, DUE, STAB)
+    entries = complete_entries(aktueller_stand="Stand A.")
+    services.report_event(pid, 2026, RE.SAVE_DRAFT, PARTNER, entries=entries)
+    services.report_event(pid, 2026, RE.SUBMIT_REPORT, PARTNER)
+    services.report_event(
+        pid, 2026, RE.RETURN_REPORT, MWIDE, comment="Bitte ergänzen.", sections=["aktueller_stand"]
+    )
+    services.report_event(pid, 2026, RE.SAVE_DRAFT, PARTNER, entries=entries)  # the same text again
+    with pytest.raises(TransitionRefused) as refused:
+        services.report_event(pid, 2026, RE.SUBMIT_REPORT, PARTNER)
+    assert refused.value.rule == "returned_sections_revised"
+    services.report_event(
+        pid, 2026, RE.SAVE_DRAFT, PARTNER, entries=complete_entries(aktueller_stand="Stand B.")
+    )
+    assert services.report_event(pid, 2026, RE.SUBMIT_REPORT, PARTNER).state == "eingereicht"

@@ -125,7 +125,9 @@ def report_event(
         details: dict[str, Any] = {"round": year, "report_from": from_state, "report_to": report.state}
         if given:
             report.entries = entries_to_json(draft)
-            edited = {s.value for s in given if s.value in report.returned}
+            # A returned section counts as revised once its entry differs from what was returned (a page
+            # sends every section again: sending the same text back is no revision).
+            edited = {s.value for s, e in given.items() if s.value in report.returned and e != stored.get(s)}
             report.revised = [s.value for s in Section if s.value in set(report.revised) | edited]
             details["sections"] = [s.value for s in given]
         if stand is not None and event in (ReportEvent.SAVE_DRAFT, ReportEvent.SUBMIT_REPORT):
