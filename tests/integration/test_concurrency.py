@@ -180,3 +180,42 @@ def test_failure_after_the_audit_row_leaves_nothing(engine: Engine, monkeypatch:
     assert counts(engine, pid) == before
     with engine.connect() as conn:
         assert conn.scalar(select(ProposalRow.status).where(ProposalRow.id == pid)) is State.EINGEREICHT
+
+
+def test_one_progress_report_submitted_twice_at_once_writes_one_version(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from partnerprojekte.reading.reports import show_portrait
+    from partnerprojekte.states.report_table import ReportEvent
+
+    svc = Services(Database(engine), Settings())
+    svc.add_user("r.mwide@mwide.nrw.example", "Rita Ressort", Role.RESSORT, ressort="MWIDE")
+    pid = submit(engine)
+    svc.transition(pid, Event.TAKE_UP, STAB[0], EventInput())
+    svc.assign_ressort(pid, "MWIDE", STAB[0])
+    svc.transition(pid, Event.START_COORDINATION, STAB[0], EventInput())
+    svc.transition(pid, Event.RECOGNISE, "r.mwide@mwide.nrw.example", EventInput())
+    svc.transition(pid, Event.RECOGNISE, STAB[1], EventInput())
+    svc.open_round(2026, "R", dt.date(2026, 10, 31), dt.date(2026, 9, 15), STAB[0])
+    sections = ["ziel", "mehrwert", "vorgehen", "nutzen_fuer", "juengste_entwicklung", "aktueller_stand"]
+    sections += ["ausblick", "meilensteine", "akteure", "zielgruppen"]
+    entries = {s: {"markierung": "unveraendert"} for s in sections}
+    svc.report_event(pid, 2026, ReportEvent.SAVE_DRAFT, PARTNER, entries=entries)
+    before = counts(engine, pid)
+    results = race(
+        engine,
+        [
+            lambda s, who=who: s.report_event(pid, 2026, ReportEvent.SUBMIT_REPORT, who)
+            for who in (PARTNER, STAB[2])
+        ],
+        barrier_on_update=engine.dialect.name == "postgresql",
+        monkeypatch=monkeypatch,
+    )
+    assert len([r for r in results if not isinstance(r, Exception)]) == 1
+    assert len([r for r in results if isinstance(r, (ConflictError, TransitionRefused))]) == 1
+    audit, _, version = counts(engine, pid)
+    assert (audit, version) == (before[0] + 1, before[2] + 1)
+    assert [v["nummer"] for v in show_portrait(Database(engine), pid)["versionen"]] == [1, 2]
+    assert verify(Database(engine))["ok"]

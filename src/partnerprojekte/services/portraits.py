@@ -91,13 +91,14 @@ def complete_project(
         actor, at, row, facts = svc.context(conn, proposal_id, actor_email, at)
         authorize_report_action(facts, ReportAction.COMPLETE_PROJECT, actor)
         _require_recognised(row, ReportAction.COMPLETE_PROJECT)
-        ensure_portrait(svc, conn, row, actor, at)
         portrait = rdb.find_portrait(conn, row.id)
-        assert portrait is not None
-        if portrait.completed_at is not None:
+        if portrait is not None and portrait.completed_at is not None:
             raise ConflictError(f"{format_id(row.id)} ist bereits als abgeschlossen markiert.")
         entry = AuditEntry(comment=comment.strip(), visibility=Visibility.PARTNER)
+        # The audit row first: its version check on the proposal lets only one of two parallel steps on
+        # the project go on, before either writes the portrait.
         seq = svc.record(conn, row, stay(row, ReportAction.COMPLETE_PROJECT.value), actor, at, entry)
+        ensure_portrait(svc, conn, row, actor, at)
         rdb.update_portrait(
             conn, row.id, completed_at=at, umsetzungsstand=Umsetzungsstand.ABGESCHLOSSEN.value
         )
@@ -126,9 +127,9 @@ def set_project_code(
         actor, at, row, facts = svc.context(conn, proposal_id, actor_email, at)
         authorize_report_action(facts, ReportAction.SET_PROJECT_CODE, actor)
         _require_recognised(row, ReportAction.SET_PROJECT_CODE)
-        ensure_portrait(svc, conn, row, actor, at)
         entry = AuditEntry(details={"project_code": code})
         seq = svc.record(conn, row, stay(row, ReportAction.SET_PROJECT_CODE.value), actor, at, entry)
+        ensure_portrait(svc, conn, row, actor, at)
         rdb.update_portrait(conn, row.id, project_code=code)
         return seq
 

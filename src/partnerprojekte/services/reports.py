@@ -133,7 +133,9 @@ def report_event(
         if stand is not None and event in (ReportEvent.SAVE_DRAFT, ReportEvent.SUBMIT_REPORT):
             report.umsetzungsstand = stand.value
         if event is ReportEvent.SUBMIT_REPORT:
-            report.portrait_version = _write_version(conn, row.id, report, draft, actor, at)
+            # Written after the audit row: its version check lets only one of two parallel submissions on
+            # (the other would wait on this version number's unique key, then fail in the database).
+            report.portrait_version = rdb.last_version_number(conn, row.id) + 1
             report.submitted_at = at
             details["portrait_version"] = report.portrait_version
         elif event is ReportEvent.RETURN_REPORT:
@@ -153,6 +155,8 @@ def report_event(
         visibility = Visibility.PARTNER if text else None
         entry = AuditEntry(comment=text, visibility=visibility, details=details)
         seq = svc.record(conn, row, stay(row, event.value), actor, at, entry)
+        if event is ReportEvent.SUBMIT_REPORT:
+            _write_version(conn, row.id, report, draft, actor, at)
         if not rdb.save_report(conn, report, from_state):
             raise ConflictError(
                 f"Die Fortschrittsmeldung von {format_id(row.id)} wurde gleichzeitig geändert; "
@@ -209,19 +213,18 @@ def _write_version(
     draft: dict[Section, SectionEntry],
     actor: Actor,
     at: dt.datetime,
-) -> int:
-    """A new portrait version: the report's base with its changed sections, dropped ones removed."""
+) -> None:
+    """The report's portrait version: its base with the changed sections, dropped ones removed."""
     base = rdb.version_content(conn, proposal_id, report.base_version) or {}
     content = apply_entries({Section(k): v for k, v in base.items()}, draft)
-    number = rdb.last_version_number(conn, proposal_id) + 1
+    assert report.portrait_version is not None
     rdb.insert_version(
         conn,
         proposal_id=proposal_id,
-        number=number,
+        number=report.portrait_version,
         content={s.value: v for s, v in content.items()},
         umsetzungsstand=report.umsetzungsstand or _current_stand(conn, proposal_id),
         report_id=report.id,
         created_by=actor.user_id,
         created_at=at,
     )
-    return number

@@ -87,6 +87,10 @@ def open_round(
         owed = rdb.recognised_open_projects(conn)
         for pid in owed:
             _, _, row, _ = svc.context(conn, pid, actor.email, at)
+            details = {"round": year, "report_to": ReportState.OFFEN.value, "due_date": due_date.isoformat()}
+            # The audit row first: its version check serialises this with any other step on the project.
+            change = stay(row, ReportAction.OPEN_REPORT.value)
+            svc.record(conn, row, change, actor, at, AuditEntry(details=details))
             version = ensure_portrait(svc, conn, row, actor, at)
             rdb.insert_report(
                 conn,
@@ -98,10 +102,6 @@ def open_round(
                 revised=[],
                 base_version=version,
                 updated_at=at,
-            )
-            details = {"round": year, "report_to": ReportState.OFFEN.value, "due_date": due_date.isoformat()}
-            svc.record(
-                conn, row, stay(row, ReportAction.OPEN_REPORT.value), actor, at, AuditEntry(details=details)
             )
         return RoundOpened(year, name.strip(), owed)
 
