@@ -3,6 +3,8 @@ report in the browser, with refusals shown in German and nothing changed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from fastapi import FastAPI
 
@@ -125,3 +127,29 @@ def test_only_the_arbeitsstab_opens_a_round_and_unknown_rounds_are_404(
     assert partner.post("/berichtsrunden", {"jahr": "2026", "stichtag": "2026-10-31"}).status_code == 403
     assert partner.get("/berichtsrunden/2030").status_code == 404
     assert partner.get("/berichtsrunden/abc").status_code == 404
+
+
+def test_an_invited_co_partner_drafts_in_the_browser_but_sees_no_proposal_and_cannot_submit(
+    app: FastAPI, people: None, services: Services, db: Database, tokens: dict[str, str]
+) -> None:
+    from partnerprojekte.model import Role
+
+    pid = recognised(services)
+    pp = f"PP-{pid:04d}"
+    co = "z.zentrum@zbz-witten.example.de"
+    services.add_user(co, "Zora Zentrum", Role.PARTNER, organisation="ZBZ Witten")
+    set_password(db, co, PASSWORD)
+    services.open_round(2026, "R", dt.date(2026, 10, 31), dt.date(2026, 9, 15), STAB)
+    helper = Browser(app, co)
+    assert helper.get(f"/berichtsrunden/2026/{pp}").status_code == 404  # not invited yet
+    assert pp not in helper.get("/berichtsrunden/2026").text
+    services.invite_contributor(pid, co, PARTNER)
+    page = helper.get(f"/berichtsrunden/2026/{pp}")
+    assert page.status_code == 200 and "Entwurf speichern" in page.text and ">Einreichen<" not in page.text
+    assert pp in helper.get("/berichtsrunden/2026").text
+    assert helper.get(f"/vorschlaege/{pp}").status_code == 404  # the proposal itself stays the partner's
+    page = helper.follow(helper.post(f"/berichtsrunden/2026/{pp}/entwurf", draft_form()))
+    assert flash(page) == "Der Entwurf ist gespeichert."
+    refused = helper.post(f"/berichtsrunden/2026/{pp}/einreichen", draft_form())
+    assert refused.status_code == 403
+    assert show_report(services.db, pid, 2026)["status"] == "entwurf"

@@ -7,12 +7,19 @@ import difflib
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from partnerprojekte.db import reports as rdb
 from partnerprojekte.db.engine import Database
+from partnerprojekte.db.schema import ProposalRow
 from partnerprojekte.errors import NotFound
 from partnerprojekte.ids import format_id
+from partnerprojekte.model import Role
 from partnerprojekte.portrait import Section, Umsetzungsstand
+from partnerprojekte.reading import visible
+from partnerprojekte.reading.visible import ProposalRef
 from partnerprojekte.states.report_table import ReportState
+from partnerprojekte.states.workflow import Actor
 
 
 def list_rounds(db: Database) -> list[dict[str, Any]]:
@@ -138,3 +145,30 @@ def portrait_version(db: Database, proposal_id: int, number: int) -> dict[str, A
     if content is None:
         raise NotFound(f"{format_id(proposal_id)} hat keine Porträt-Version {number}.", field="version")
     return content
+
+
+def contributors_of(db: Database, proposal_id: int) -> frozenset[int]:
+    """The user ids invited to contribute to a project's progress reports."""
+    with db.read() as s:
+        return rdb.contributors(s, proposal_id)
+
+
+def contributed_projects(db: Database, user_id: int) -> frozenset[int]:
+    """The projects a person was invited to contribute to."""
+    with db.read() as s:
+        query = select(rdb.CONTRIBUTORS.c.proposal_id).where(rdb.CONTRIBUTORS.c.user_id == user_id)
+        return frozenset(int(p) for p in s.scalars(query))
+
+
+def report_visible(db: Database, actor: Actor, proposal_id: int) -> ProposalRef:
+    """The project if the actor may see its progress reports: who may see the proposal, and the invited
+    co-partners (who see the report and the portrait, not the proposal); else the same 404 as ever."""
+    try:
+        return visible.visible_proposal(db, actor, proposal_id)
+    except NotFound:
+        if actor.role is not Role.PARTNER or actor.user_id not in contributors_of(db, proposal_id):
+            raise
+    with db.read() as s:
+        row = s.get(ProposalRow, proposal_id)
+        assert row is not None
+        return ProposalRef(row.id, row.status, row.organisation, row.responsible_ressort, row.version)

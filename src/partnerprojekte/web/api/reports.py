@@ -75,6 +75,11 @@ def _visible(request: Request, actor: Actor, proposal_id: str) -> int:
     return visible.visible_proposal(database(request), actor, parse_id(proposal_id)).id
 
 
+def _report_visible(request: Request, actor: Actor, proposal_id: str) -> int:
+    """As ``_visible``, and invited co-partners see the project's reports and portrait too."""
+    return reading.report_visible(database(request), actor, parse_id(proposal_id)).id
+
+
 @router.get("/rounds")
 def rounds(request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """Alle Berichtsrunden mit dem Stand ihrer Meldungen."""
@@ -93,17 +98,19 @@ def open_round(body: RoundBody, request: Request, actor: ActorDep) -> dict[str, 
 @router.get("/rounds/{year}/reports")
 def reports(year: YearPath, request: Request, actor: ActorDep) -> list[dict[str, Any]]:
     """Die Fortschrittsmeldungen einer Runde, soweit die Person die Projekte sehen darf."""
+    db = database(request)
+    invited = {format_id(p) for p in reading.contributed_projects(db, actor.user_id)}
     return [
         r
-        for r in reading.list_reports(database(request), year)
-        if can_see_proposal(actor, r["organisation"], r["ressort"])
+        for r in reading.list_reports(db, year)
+        if can_see_proposal(actor, r["organisation"], r["ressort"]) or r["id"] in invited
     ]
 
 
 @router.get("/rounds/{year}/reports/{proposal_id}")
 def report(year: YearPath, proposal_id: IdPath, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Eine Fortschrittsmeldung mit ihren Abschnitten."""
-    return reading.show_report(database(request), _visible(request, actor, proposal_id), year)
+    return reading.show_report(database(request), _report_visible(request, actor, proposal_id), year)
 
 
 @router.post("/rounds/{year}/reports/{proposal_id}/events/{event}")
@@ -117,7 +124,7 @@ def report_event(
 ) -> dict[str, Any]:
     """Ein Ereignis der Fortschrittsmeldung: save_draft, submit_report, return_report, approve_report,
     accept_report."""
-    number = _visible(request, actor, proposal_id)
+    number = _report_visible(request, actor, proposal_id)
     entries = {s.value: v for s, v in body.abschnitte.items()} if body.abschnitte is not None else None
     outcome = services(request).report_event(
         number,
@@ -135,7 +142,7 @@ def report_event(
 @router.get("/proposals/{proposal_id}/portrait")
 def portrait(proposal_id: IdPath, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Das Porträt eines Partnerprojekts mit seinen Fassungen."""
-    return reading.show_portrait(database(request), _visible(request, actor, proposal_id))
+    return reading.show_portrait(database(request), _report_visible(request, actor, proposal_id))
 
 
 @router.get("/proposals/{proposal_id}/portrait/diff")
@@ -147,7 +154,7 @@ def portrait_diff(
     bis: Annotated[int, Query(ge=1, le=100_000)],
 ) -> list[dict[str, Any]]:
     """Was sich zwischen zwei Fassungen des Porträts geändert hat."""
-    return reading.portrait_diff(database(request), _visible(request, actor, proposal_id), von, bis)
+    return reading.portrait_diff(database(request), _report_visible(request, actor, proposal_id), von, bis)
 
 
 @router.post("/proposals/{proposal_id}/contributors", status_code=201)

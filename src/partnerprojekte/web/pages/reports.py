@@ -22,7 +22,6 @@ from partnerprojekte.portrait import (
     Section,
 )
 from partnerprojekte.reading import reports as reading
-from partnerprojekte.reading import visible
 from partnerprojekte.states.report_table import ReportEvent, ReportState
 from partnerprojekte.states.report_workflow import ReportFacts, allowed_report_events
 from partnerprojekte.states.workflow import Actor
@@ -125,10 +124,12 @@ def round_page(jahr: str, request: Request, actor: PageActor) -> Response:
     """The progress reports of one round the person may see."""
     require_role(actor, *SEEING)
     year = _year(jahr)
+    db = services(request).db
+    invited = {format_id(p) for p in reading.contributed_projects(db, actor.user_id)}
     reports = [
         r
-        for r in reading.list_reports(services(request).db, year)
-        if can_see_proposal(actor, r["organisation"], r["ressort"])
+        for r in reading.list_reports(db, year)
+        if can_see_proposal(actor, r["organisation"], r["ressort"]) or r["id"] in invited
     ]
     found = next((r for r in reading.list_rounds(services(request).db) if r["jahr"] == year), None)
     return render(request, "berichtsrunde.html", {"round": found, "reports": reports}, actor=actor)
@@ -136,11 +137,16 @@ def round_page(jahr: str, request: Request, actor: PageActor) -> Response:
 
 def _report_context(request: Request, actor: Actor, year: int, number: int) -> dict[str, Any]:
     db = services(request).db
-    ref = visible.visible_proposal(db, actor, number)
+    ref = reading.report_visible(db, actor, number)
     report = reading.show_report(db, number, year)
     portrait = reading.show_portrait(db, number)
     base = reading.portrait_version(db, number, report["basis_version"])
-    facts = ReportFacts(ReportState(report["status"]), ref.organisation, ref.responsible_ressort)
+    facts = ReportFacts(
+        ReportState(report["status"]),
+        ref.organisation,
+        ref.responsible_ressort,
+        contributors=reading.contributors_of(db, number),
+    )
     allowed = {e.value for e in allowed_report_events(facts, actor)}
     changes = []
     if report["porträt_version"]:
@@ -182,7 +188,7 @@ def report_action(
     if event is None:
         raise NotFound("Diese Aktion gibt es nicht.")
     svc = services(request)
-    visible.visible_proposal(svc.db, actor, number)
+    reading.report_visible(svc.db, actor, number)
     try:
         options: dict[str, Any] = {}
         if event in (ReportEvent.SAVE_DRAFT, ReportEvent.SUBMIT_REPORT):
